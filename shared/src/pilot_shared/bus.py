@@ -1,0 +1,125 @@
+"""Building brokers, declaring streams, subscribing and publishing the πlot way.
+
+Every JetStream publish carries a `Nats-Msg-Id` so that a retried publish inside the
+stream's duplicate window is not a second message. Every work subscriber is a durable pull
+consumer (one durable per role, so N processes of a role share the work) with an explicit
+ack policy chosen here, once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import nats
+from faststream.middlewares import AckPolicy
+from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
+from faststream.nats.opentelemetry import NatsTelemetryMiddleware
+from faststream.nats.prometheus import NatsPrometheusMiddleware
+from nats.aio.client import Client as NatsClient
+from nats.js.api import RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import NotFoundError
+
+from .contracts import PilotModel
+from .settings import PilotSettings
+from .subjects import STREAMS, StreamSpec, stream_for
+from .telemetry import metrics_registry, setup_tracing
+
+log = logging.getLogger(__name__)
+
+MSG_ID_HEADER = "Nats-Msg-Id"
+
+
+def build_broker(service: str, settings: PilotSettings, **kwargs: Any) -> NatsBroker:
+    """A broker named after the service, with OpenTelemetry context propagation and
+    Prometheus metrics on every message, reconnecting forever."""
+    tracer_provider = setup_tracing(f"pilot-{service}", settings.otlp_endpoint)
+    return NatsBroker(
+        settings.nats_url,
+        name=f"pilot-{service}",
+        middlewares=[
+            NatsTelemetryMiddleware(tracer_provider=tracer_provider),
+            NatsPrometheusMiddleware(
+                registry=metrics_registry(), app_name=f"pilot-{service}", metrics_prefix="pilot_bus"
+            ),
+        ],
+        log_level=logging.DEBUG,  # per-message logs only when debugging
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=1,
+        **kwargs,
+    )
+
+
+def stream_config(spec: StreamSpec) -> StreamConfig:
+    return StreamConfig(
+        name=spec.name,
+        subjects=list(spec.subjects),
+        retention=RetentionPolicy.WORK_QUEUE if spec.work_queue else RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        max_age=spec.max_age_s or None,
+        max_msg_size=spec.max_msg_size,
+        duplicate_window=spec.duplicate_window_s,
+    )
+
+
+async def ensure_streams(nc: NatsClient) -> None:
+    """Create or update every πlot stream. Idempotent; every service calls it at start so
+    that publishing never depends on which service started first."""
+    js = nc.jetstream()
+    for spec in STREAMS:
+        config = stream_config(spec)
+        try:
+            await js.stream_info(spec.name)
+        except NotFoundError:
+            await js.add_stream(config)
+            log.info("created stream %s", spec.name)
+        else:
+            await js.update_stream(config)
+
+
+async def ensure_streams_at(url: str) -> None:
+    nc = await nats.connect(url)
+    try:
+        await ensure_streams(nc)
+    finally:
+        await nc.drain()
+
+
+def work_subscriber(
+    registrar: Any,
+    subject: str,
+    durable: str,
+    *,
+    batch_size: int = 16,
+    max_workers: int = 1,
+    ack_wait_s: float = 60,
+    max_deliver: int = 20,
+) -> Callable[..., Any]:
+    """A durable pull consumer on a work-queue subject.
+
+    Ack policy NACK_ON_ERROR: a handler that returns acks; one that raises (the store or
+    the bus is unreachable) is redelivered, up to `max_deliver`. Handlers turn failures
+    that retrying cannot fix into results or events themselves, and return normally.
+    """
+    spec = stream_for(subject)
+    return registrar.subscriber(  # type: ignore[no-any-return]
+        subject,
+        stream=JStream(spec.name, declare=False),
+        durable=durable,
+        pull_sub=PullSub(batch_size=batch_size, timeout=1.0),
+        config=ConsumerConfig(ack_wait=ack_wait_s, max_deliver=max_deliver),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        max_workers=max_workers,
+    )
+
+
+async def publish(broker: NatsBroker, message: PilotModel, subject: str, msg_id: str) -> None:
+    """Publish to the stream holding `subject`, waiting for the stream's ack."""
+    await broker.publish(
+        message,
+        subject,
+        headers={MSG_ID_HEADER: msg_id},
+        stream=stream_for(subject).name,
+        timeout=10,
+    )

@@ -1,0 +1,75 @@
+"""Wire contracts shared by every πlot service."""
+
+from .base import OpenModel, PilotModel, new_id, utcnow
+from .blueprint import BlueprintEdge, BlueprintStep, Entity, WorkflowBlueprint, WorkflowIntent
+from .execution import (
+    TERMINAL_EVENT_TYPES,
+    TERMINAL_EXECUTION_STATUSES,
+    EventType,
+    Execution,
+    ExecutionEvent,
+    ExecutionStatus,
+    NodeError,
+    NodeRun,
+    NodeState,
+    NodeStatus,
+    Usage,
+)
+from .messages import (
+    RUNNER_MESSAGE_ADAPTER,
+    GenerateRequest,
+    GenerationEvent,
+    NodeChunk,
+    NodeResult,
+    NodeTask,
+    PlanRequest,
+    RunnerMessage,
+    RunRequest,
+    UserPreferences,
+)
+from .nodes import (
+    CONFIG_MODELS,
+    ERROR_HANDLE,
+    LOOP_BODY_HANDLE,
+    NODE_ADAPTER,
+    NODE_TYPES,
+    ApiConfig,
+    ApiNode,
+    ConditionCase,
+    ConditionConfig,
+    ConditionNode,
+    Connection,
+    InputConfig,
+    InputNode,
+    KnowledgeConfig,
+    KnowledgeNode,
+    LLMConfig,
+    LLMNode,
+    LoopConfig,
+    LoopNode,
+    Node,
+    NodeType,
+    OnError,
+    OutputConfig,
+    OutputNode,
+    Position,
+    RetryPolicy,
+    ToolConfig,
+    ToolNode,
+)
+from .workflow import GenerationInfo, Workflow, WorkflowCreate, WorkflowStatus
+
+__all__ = [
+    "CONFIG_MODELS", "ERROR_HANDLE", "LOOP_BODY_HANDLE", "NODE_ADAPTER", "NODE_TYPES",
+    "RUNNER_MESSAGE_ADAPTER", "TERMINAL_EVENT_TYPES", "TERMINAL_EXECUTION_STATUSES",
+    "ApiConfig", "ApiNode", "BlueprintEdge", "BlueprintStep", "ConditionCase",
+    "ConditionConfig", "ConditionNode", "Connection", "Entity", "EventType", "Execution",
+    "ExecutionEvent", "ExecutionStatus", "GenerateRequest", "GenerationEvent",
+    "GenerationInfo", "InputConfig", "InputNode", "KnowledgeConfig", "KnowledgeNode",
+    "LLMConfig", "LLMNode", "LoopConfig", "LoopNode", "Node", "NodeChunk", "NodeError",
+    "NodeResult", "NodeRun", "NodeState", "NodeStatus", "NodeTask", "NodeType", "OnError",
+    "OpenModel", "OutputConfig", "OutputNode", "PilotModel", "PlanRequest", "Position",
+    "RetryPolicy", "RunRequest", "RunnerMessage", "ToolConfig", "ToolNode", "Usage",
+    "UserPreferences", "Workflow", "WorkflowBlueprint", "WorkflowCreate", "WorkflowIntent",
+    "WorkflowStatus", "new_id", "utcnow",
+]

@@ -1,0 +1,109 @@
+"""Messages on the bus. Each kind is told apart by its subject (see `subjects`), and
+results sharing one subject by a `kind` literal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeAlias
+
+from pydantic import Field, TypeAdapter
+
+from .base import PilotModel, new_id, utcnow
+from .blueprint import WorkflowBlueprint
+from .execution import NodeError, Usage
+from .nodes import Node
+from .workflow import Workflow
+
+
+
+
+class UserPreferences(PilotModel):
+    complexity: Literal["simple", "standard", "advanced"] = "standard"
+    integrations: list[str] = Field(default_factory=list)
+    language: Literal["en", "zh"] | None = None
+
+
+class PlanRequest(PilotModel):
+    """gateway -> planner"""
+
+    generation_id: str = Field(default_factory=new_id)
+    prompt: str
+    user_preferences: UserPreferences = Field(default_factory=UserPreferences)
+    owner_id: str = "anonymous"
+    planner: Literal["auto", "offline", "llm"] = "auto"
+
+
+class GenerateRequest(PilotModel):
+    """planner -> generator"""
+
+    generation_id: str
+    prompt: str
+    blueprint: WorkflowBlueprint
+    user_preferences: UserPreferences = Field(default_factory=UserPreferences)
+    owner_id: str = "anonymous"
+
+
+class GenerationEvent(PilotModel):
+    """planner/generator -> whoever waits on the generation (the gateway)."""
+
+    generation_id: str
+    type: Literal["generation.planned", "generation.completed", "generation.failed"]
+    ts: datetime = Field(default_factory=utcnow)
+    workflow_id: str | None = None
+    workflow: Workflow | None = None
+    error: str | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class RunRequest(PilotModel):
+    """gateway -> executor: start (or resume) the execution, whose document already exists."""
+
+    execution_id: str
+    workflow_id: str
+
+
+class NodeTask(PilotModel):
+    """executor -> runner of `node.type`. `context` holds what templates may read:
+    `input` (the workflow input) and `nodes` ({node_id: {"output": …}}) of upstream nodes."""
+
+    task_id: str
+    execution_id: str
+    workflow_id: str
+    node: Node
+    attempt: int = 1
+    context: dict[str, Any] = Field(default_factory=dict)
+
+
+class NodeChunk(PilotModel):
+    """runner -> executor: a piece of streamed output (becomes a `node.chunk` event)."""
+
+    kind: Literal["chunk"] = "chunk"
+    task_id: str
+    execution_id: str
+    node_id: str
+    attempt: int = 1
+    index: int = 0
+    text: str
+
+
+class NodeResult(PilotModel):
+    """runner -> executor: the outcome of one attempt."""
+
+    kind: Literal["result"] = "result"
+    task_id: str
+    execution_id: str
+    node_id: str
+    attempt: int = 1
+    status: Literal["completed", "failed"]
+    output: Any = None
+    handle: str | None = Field(
+        default=None, description="for branching nodes: the chosen outgoing source_handle"
+    )
+    error: NodeError | None = None
+    usage: Usage | None = None
+    duration_ms: float = 0.0
+    started_at: datetime = Field(default_factory=utcnow)
+
+
+RunnerMessage: TypeAlias = Annotated[NodeChunk | NodeResult, Field(discriminator="kind")]
+RUNNER_MESSAGE_ADAPTER: TypeAdapter[RunnerMessage] = TypeAdapter(RunnerMessage)
