@@ -87,3 +87,12 @@ def settings(runtime: Runtime, nats_server_url: str, db_name: str, tmp_path: Pat
         mongodb_db=db_name,
         data_dir=tmp_path,
     )
+
+
+@pytest.fixture
+def fake_openai() -> Iterator["FakeOpenAI"]:
+    """An OpenAI-compatible server on a free port; set `.responder` to script its answers."""
+    from tests.support.fake_openai import FakeOpenAI
+
+    with FakeOpenAI().serve() as server:
+        yield server

@@ -1,0 +1,137 @@
+"""An OpenAI-compatible chat-completions server for tests: real HTTP, real SSE streaming,
+real usage figures. It answers with whatever its `responder` returns and records every
+request, so tests can check what πlot sent and what it did with the answer."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from pilot.embedded import free_port
+
+
+@dataclass
+class Reply:
+    """What the server answers to one request."""
+
+    content: str = "Hello from the test model."
+    prompt_tokens: int | None = None  # None: counted from the request (1 per word)
+    completion_tokens: int | None = None  # None: one per streamed piece
+    status: int = 200
+    error: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    include_usage: bool = True
+    chunks: list[str] | None = None  # streamed pieces; default: the content split in words
+
+
+Responder = Callable[[dict[str, Any]], Reply]
+
+
+def _words(text: str) -> list[str]:
+    parts = text.split(" ")
+    return [p + (" " if i < len(parts) - 1 else "") for i, p in enumerate(parts)]
+
+
+def _prompt_tokens(body: dict[str, Any]) -> int:
+    return sum(len(str(m.get("content", "")).split()) for m in body.get("messages", []))
+
+
+@dataclass
+class FakeOpenAI:
+    responder: Responder = field(default=lambda body: Reply())
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    port: int = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    async def _chat(self, request: Request) -> Response:
+        body = await request.json()
+        self.requests.append({"body": body, "headers": dict(request.headers)})
+        reply = self.responder(body)
+        if reply.status != 200:
+            return JSONResponse(
+                {"error": reply.error or {"message": "error", "type": "server_error"}},
+                status_code=reply.status,
+                headers=reply.headers,
+            )
+        model = body.get("model", "test-model")
+        pieces = reply.chunks if reply.chunks is not None else _words(reply.content)
+        prompt_tokens = reply.prompt_tokens if reply.prompt_tokens is not None else _prompt_tokens(body)
+        completion_tokens = reply.completion_tokens if reply.completion_tokens is not None else len(pieces)
+        usage = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        }
+        created = int(time.time())
+        if not body.get("stream"):
+            payload: dict[str, Any] = {
+                "id": "chatcmpl-test",
+                "object": "chat.completion",
+                "created": created,
+                "model": model,
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant", "content": "".join(pieces)}}],
+            }
+            if reply.include_usage:
+                payload["usage"] = usage
+            return JSONResponse(payload, headers=reply.headers)
+
+        want_usage = bool((body.get("stream_options") or {}).get("include_usage")) and reply.include_usage
+
+        async def stream() -> Any:
+            def frame(delta: dict[str, Any], finish: str | None = None) -> str:
+                chunk = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": created,
+                         "model": model, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+                return f"data: {json.dumps(chunk)}\n\n"
+
+            yield frame({"role": "assistant", "content": ""})
+            for piece in pieces:
+                yield frame({"content": piece})
+                await asyncio.sleep(0)
+            yield frame({}, "stop")
+            if want_usage:
+                chunk = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": created,
+                         "model": model, "choices": [], "usage": usage}
+                yield f"data: {json.dumps(chunk)}\n\n"
+            yield "data: [DONE]\n\n"
+
+        return StreamingResponse(stream(), media_type="text/event-stream", headers=reply.headers)
+
+    async def _models(self, request: Request) -> Response:
+        return JSONResponse({"object": "list", "data": [{"id": "test-model", "object": "model"}]})
+
+    @contextmanager
+    def serve(self) -> Iterator[FakeOpenAI]:
+        self.port = self.port or free_port()
+        app = Starlette(routes=[
+            Route("/v1/chat/completions", self._chat, methods=["POST"]),
+            Route("/v1/models", self._models, methods=["GET"]),
+        ])
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if time.monotonic() > deadline:
+                raise TimeoutError("fake OpenAI server did not start")
+            time.sleep(0.01)
+        try:
+            yield self
+        finally:
+            server.should_exit = True
+            thread.join(5)
