@@ -20,7 +20,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for_port(port: int, timeout_s: float = 30.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+def wait_for_port(
+    port: int, timeout_s: float = 30.0, proc: subprocess.Popen[bytes] | None = None
+) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -88,10 +90,20 @@ class ManagedProcess:
             self.proc.wait(5)
 
 
-def nats_server(data_dir: Path, port: int | None = None, monitor_port: int | None = None) -> ManagedProcess:
+def nats_server(
+    data_dir: Path, port: int | None = None, monitor_port: int | None = None
+) -> ManagedProcess:
     port = port or free_port()
-    argv = [_binary("nats-server"), "-a", "127.0.0.1", "-p", str(port), "-js",
-            "-sd", str(data_dir / "nats")]
+    argv = [
+        _binary("nats-server"),
+        "-a",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "-js",
+        "-sd",
+        str(data_dir / "nats"),
+    ]
     if monitor_port:
         argv += ["-m", str(monitor_port)]
     return ManagedProcess("nats", argv, data_dir / "logs" / "nats.log", port=port)
@@ -101,9 +113,17 @@ def document_store(data_dir: Path, port: int | None = None) -> ManagedProcess:
     port = port or free_port()
     store_dir = data_dir / "store"
     store_dir.mkdir(parents=True, exist_ok=True)
-    argv = [_binary("nx-27017"), "--data-dir", str(store_dir), "-p", str(port),
-            "--log-file", str(data_dir / "logs" / "store.log"),
-            "--pid-file", str(store_dir / "nx-27017.pid")]
+    argv = [
+        _binary("nx-27017"),
+        "--data-dir",
+        str(store_dir),
+        "-p",
+        str(port),
+        "--log-file",
+        str(data_dir / "logs" / "store.log"),
+        "--pid-file",
+        str(store_dir / "nx-27017.pid"),
+    ]
     return ManagedProcess("store", argv, data_dir / "logs" / "store.out", port=port)
 
 

@@ -9,14 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pilot.embedded import ManagedProcess, document_store, mongodb_url, nats_server, nats_url
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from pilot.embedded import ManagedProcess, document_store, mongodb_url, nats_server, nats_url
 from pilot_shared.bus import ensure_streams_at
 from pilot_shared.contracts import new_id
 from pilot_shared.settings import PilotSettings
 from pilot_shared.store import Document, create_store_client, ensure_indexes
+from tests.support.fake_openai import FakeOpenAI
 
 
 @dataclass
@@ -90,9 +91,7 @@ def settings(runtime: Runtime, nats_server_url: str, db_name: str, tmp_path: Pat
 
 
 @pytest.fixture
-def fake_openai() -> Iterator["FakeOpenAI"]:
+def fake_openai() -> Iterator[FakeOpenAI]:
     """An OpenAI-compatible server on a free port; set `.responder` to script its answers."""
-    from tests.support.fake_openai import FakeOpenAI
-
     with FakeOpenAI().serve() as server:
         yield server

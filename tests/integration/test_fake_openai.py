@@ -11,7 +11,9 @@ async def test_streams_and_reports_usage(fake_openai: FakeOpenAI) -> None:
     fake_openai.responder = lambda body: Reply(content="one two three", prompt_tokens=7)
     client = AsyncOpenAI(base_url=fake_openai.base_url, api_key="test-key")
     stream = await client.chat.completions.create(
-        model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], stream=True,
+        model="gpt-4o-mini",
+        messages=[{"role": "user", "content": "hi"}],
+        stream=True,
         stream_options={"include_usage": True},
     )
     text, usage = "", None

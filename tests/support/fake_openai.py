@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
+from pilot.embedded import free_port
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
-
-from pilot.embedded import free_port
 
 
 @dataclass
@@ -70,8 +69,12 @@ class FakeOpenAI:
             )
         model = body.get("model", "test-model")
         pieces = reply.chunks if reply.chunks is not None else _words(reply.content)
-        prompt_tokens = reply.prompt_tokens if reply.prompt_tokens is not None else _prompt_tokens(body)
-        completion_tokens = reply.completion_tokens if reply.completion_tokens is not None else len(pieces)
+        prompt_tokens = (
+            reply.prompt_tokens if reply.prompt_tokens is not None else _prompt_tokens(body)
+        )
+        completion_tokens = (
+            reply.completion_tokens if reply.completion_tokens is not None else len(pieces)
+        )
         usage = {
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
@@ -84,19 +87,31 @@ class FakeOpenAI:
                 "object": "chat.completion",
                 "created": created,
                 "model": model,
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": "".join(pieces)}}],
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": "".join(pieces)},
+                    }
+                ],
             }
             if reply.include_usage:
                 payload["usage"] = usage
             return JSONResponse(payload, headers=reply.headers)
 
-        want_usage = bool((body.get("stream_options") or {}).get("include_usage")) and reply.include_usage
+        want_usage = (
+            bool((body.get("stream_options") or {}).get("include_usage")) and reply.include_usage
+        )
 
         async def stream() -> Any:
             def frame(delta: dict[str, Any], finish: str | None = None) -> str:
-                chunk = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": created,
-                         "model": model, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+                chunk = {
+                    "id": "chatcmpl-test",
+                    "object": "chat.completion.chunk",
+                    "created": created,
+                    "model": model,
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+                }
                 return f"data: {json.dumps(chunk)}\n\n"
 
             yield frame({"role": "assistant", "content": ""})
@@ -105,8 +120,14 @@ class FakeOpenAI:
                 await asyncio.sleep(0)
             yield frame({}, "stop")
             if want_usage:
-                chunk = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": created,
-                         "model": model, "choices": [], "usage": usage}
+                chunk = {
+                    "id": "chatcmpl-test",
+                    "object": "chat.completion.chunk",
+                    "created": created,
+                    "model": model,
+                    "choices": [],
+                    "usage": usage,
+                }
                 yield f"data: {json.dumps(chunk)}\n\n"
             yield "data: [DONE]\n\n"
 
@@ -118,11 +139,15 @@ class FakeOpenAI:
     @contextmanager
     def serve(self) -> Iterator[FakeOpenAI]:
         self.port = self.port or free_port()
-        app = Starlette(routes=[
-            Route("/v1/chat/completions", self._chat, methods=["POST"]),
-            Route("/v1/models", self._models, methods=["GET"]),
-        ])
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        app = Starlette(
+            routes=[
+                Route("/v1/chat/completions", self._chat, methods=["POST"]),
+                Route("/v1/models", self._models, methods=["GET"]),
+            ]
+        )
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        )
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         deadline = time.monotonic() + 10

@@ -181,10 +181,12 @@ def validate_workflow(workflow: Workflow) -> None:
             allowed = {*n.config.handles(), ERROR_HANDLE}
             for h in handles:
                 if h not in allowed:
-                    issues.append(GraphIssue(
-                        f"branch {h!r} is not one of the condition's handles {sorted(allowed)}",
-                        n.id,
-                    ))
+                    issues.append(
+                        GraphIssue(
+                            f"branch {h!r} is not one of the condition's handles {sorted(allowed)}",
+                            n.id,
+                        )
+                    )
         if isinstance(n, LoopNode):
             body = n.config.body
             for b in body:
@@ -193,13 +195,18 @@ def validate_workflow(workflow: Workflow) -> None:
                 elif b == n.id:
                     issues.append(GraphIssue("a loop cannot be in its own body", n.id))
             body_targets = [
-                c.target for c in graph.outgoing.get(n.id, []) if c.source_handle == LOOP_BODY_HANDLE
+                c.target
+                for c in graph.outgoing.get(n.id, [])
+                if c.source_handle == LOOP_BODY_HANDLE
             ]
             if body and body_targets != [body[0]]:
-                issues.append(GraphIssue(
-                    f"the loop must connect to its first body node {body[0]!r} with handle 'body'",
-                    n.id,
-                ))
+                issues.append(
+                    GraphIssue(
+                        f"the loop must connect to its first body node {body[0]!r} "
+                        "with handle 'body'",
+                        n.id,
+                    )
+                )
     if issues:
         raise GraphValidationError(issues)
 
@@ -227,8 +234,10 @@ def validate_workflow(workflow: Workflow) -> None:
             if refs:
                 upstream = graph.ancestors(n.id) if upstream is None else upstream
                 for ref in sorted(refs - upstream):
-                    issues.append(GraphIssue(
-                        f"template reads nodes.{ref}, which is not upstream of this node", n.id
-                    ))
+                    issues.append(
+                        GraphIssue(
+                            f"template reads nodes.{ref}, which is not upstream of this node", n.id
+                        )
+                    )
     if issues:
         raise GraphValidationError(issues)

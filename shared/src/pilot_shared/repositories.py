@@ -36,7 +36,9 @@ class WorkflowRepository:
         doc = await self.col.find_one({"_id": workflow_id})
         return Workflow.model_validate(from_document(doc)) if doc else None
 
-    async def list(self, owner_id: str | None = None, *, skip: int = 0, limit: int = 50) -> list[Workflow]:
+    async def list(
+        self, owner_id: str | None = None, *, skip: int = 0, limit: int = 50
+    ) -> list[Workflow]:
         query: dict[str, Any] = {} if owner_id is None else {"owner_id": owner_id}
         cursor = self.col.find(query).sort("updated_at", DESCENDING).skip(skip).limit(limit)
         return [Workflow.model_validate(from_document(d)) async for d in cursor]
@@ -82,7 +84,11 @@ class ExecutionRepository:
         limit: int = 50,
     ) -> list[Execution]:
         query: dict[str, Any] = {}
-        for key, value in (("workflow_id", workflow_id), ("status", status), ("owner_id", owner_id)):
+        for key, value in (
+            ("workflow_id", workflow_id),
+            ("status", status),
+            ("owner_id", owner_id),
+        ):
             if value is not None:
                 query[key] = value
         cursor = self.col.find(query).sort("created_at", DESCENDING).skip(skip).limit(limit)
@@ -111,7 +117,9 @@ class EventRepository:
             if any(err.get("code") != _DUPLICATE_KEY for err in exc.details.get("writeErrors", [])):
                 raise
 
-    async def list_after(self, execution_id: str, after_seq: int = 0, limit: int = 1000) -> list[ExecutionEvent]:
+    async def list_after(
+        self, execution_id: str, after_seq: int = 0, limit: int = 1000
+    ) -> list[ExecutionEvent]:
         cursor = (
             self.col.find({"execution_id": execution_id, "seq": {"$gt": after_seq}})
             .sort("seq", ASCENDING)

@@ -6,9 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from pydantic import field_validator
 
 DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
 DEFAULT_MONGODB_URL = "mongodb://127.0.0.1:27017"

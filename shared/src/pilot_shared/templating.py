@@ -15,9 +15,21 @@ from typing import Any
 
 from jinja2 import TemplateError as _JinjaTemplateError
 from jinja2 import Undefined, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
 
 MAX_TEMPLATE_CHARS = 100_000
+_EVAL_ERRORS = (
+    TypeError,
+    ValueError,
+    AttributeError,
+    ZeroDivisionError,
+    KeyError,
+    IndexError,
+    OverflowError,
+    RecursionError,
+    MemoryError,
+)
 _SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>.*)\}\}\s*$", re.DOTALL)
 
 
@@ -26,7 +38,28 @@ class TemplateError(ValueError):
     leave the sandbox. The message is safe to show to the workflow's author."""
 
 
+MAX_SEQUENCE_RESULT = 1_000_000
+MAX_EXPONENT = 1_000
+
+
 class _Env(ImmutableSandboxedEnvironment):
+    # `'x' * 10**9` or `9 ** 9 ** 9` would exhaust memory or CPU: bound them.
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**":
+            if isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
+                raise SecurityError(f"exponent {right} is over the limit {MAX_EXPONENT}")
+            return left**right
+        for seq, n in ((left, right), (right, left)):
+            if (
+                isinstance(seq, str | list | tuple)
+                and isinstance(n, int)
+                and len(seq) * n > MAX_SEQUENCE_RESULT
+            ):
+                raise SecurityError("repetition result is over the size limit")
+        return left * right
+
     def getattr(self, obj: Any, attribute: str) -> Any:
         # `{{ input.items }}` must mean the key "items", not dict.items: data keys win
         # over methods for mappings, which is what workflow authors expect.
@@ -37,7 +70,8 @@ class _Env(ImmutableSandboxedEnvironment):
 
 _env = _Env(autoescape=False, undefined=Undefined, keep_trailing_newline=True)
 _env.globals.clear()  # no range(), lipsum(), dict() etc. unless listed below
-_env.globals.update({"range": range, "len": len, "min": min, "max": max})
+# safe_range caps ranges (a `range(10**9) | list` would otherwise exhaust memory).
+_env.globals.update({"range": safe_range, "len": len, "min": min, "max": max})
 
 
 @lru_cache(maxsize=4096)
@@ -57,7 +91,7 @@ def _single_expression(source: str) -> str | None:
     if not match:
         return None
     try:
-        body = _env.parse(source).body
+        body = _env.parse(source.strip()).body
     except _JinjaTemplateError:
         return None
     if (
@@ -72,7 +106,9 @@ def _single_expression(source: str) -> str | None:
 
 def _check_size(source: str) -> None:
     if len(source) > MAX_TEMPLATE_CHARS:
-        raise TemplateError(f"template is {len(source)} characters; the limit is {MAX_TEMPLATE_CHARS}")
+        raise TemplateError(
+            f"template is {len(source)} characters; the limit is {MAX_TEMPLATE_CHARS}"
+        )
 
 
 def render(template: Any, context: Mapping[str, Any]) -> Any:
@@ -96,7 +132,7 @@ def render(template: Any, context: Mapping[str, Any]) -> Any:
         raise TemplateError(f"template refused by the sandbox: {exc}") from None
     except _JinjaTemplateError as exc:
         raise TemplateError(f"template error: {exc}") from None
-    except (TypeError, ValueError, AttributeError, ZeroDivisionError, KeyError, IndexError) as exc:
+    except _EVAL_ERRORS as exc:
         raise TemplateError(f"template evaluation failed: {type(exc).__name__}: {exc}") from None
 
 
@@ -109,7 +145,7 @@ def evaluate(expression: str, context: Mapping[str, Any]) -> Any:
         raise TemplateError(f"expression refused by the sandbox: {exc}") from None
     except _JinjaTemplateError as exc:
         raise TemplateError(f"expression error: {exc}") from None
-    except (TypeError, ValueError, AttributeError, ZeroDivisionError, KeyError, IndexError) as exc:
+    except _EVAL_ERRORS as exc:
         raise TemplateError(f"expression evaluation failed: {type(exc).__name__}: {exc}") from None
 
 

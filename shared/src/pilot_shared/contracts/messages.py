@@ -15,8 +15,6 @@ from .nodes import Node
 from .workflow import Workflow
 
 
-
-
 class UserPreferences(PilotModel):
     complexity: Literal["simple", "standard", "advanced"] = "standard"
     integrations: list[str] = Field(default_factory=list)

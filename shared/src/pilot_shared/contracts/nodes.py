@@ -16,7 +16,14 @@ NodeType: TypeAlias = Literal[
     "input", "llm", "condition", "loop", "api", "output", "knowledge", "tool"
 ]
 NODE_TYPES: tuple[str, ...] = (
-    "input", "llm", "condition", "loop", "api", "output", "knowledge", "tool",
+    "input",
+    "llm",
+    "condition",
+    "loop",
+    "api",
+    "output",
+    "knowledge",
+    "tool",
 )
 
 # Handles with a meaning of their own on connections.
@@ -210,7 +217,13 @@ class ToolNode(_NodeBase):
 
 
 Node: TypeAlias = Annotated[
-    InputNode | LLMNode | ConditionNode | LoopNode | ApiNode | OutputNode | KnowledgeNode
+    InputNode
+    | LLMNode
+    | ConditionNode
+    | LoopNode
+    | ApiNode
+    | OutputNode
+    | KnowledgeNode
     | ToolNode,
     Field(discriminator="type"),
 ]

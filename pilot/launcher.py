@@ -1,0 +1,227 @@
+"""`pilot up`: the whole system on one machine.
+
+Starts the embedded nats-server and nx-27017 (unless PILOT_NATS_URL / PILOT_MONGODB_URL
+name external ones), then every service as its own child process, and supervises them: a
+child that dies is reported with the tail of its log and restarted with a backoff. Ctrl-C
+or SIGTERM stops the services first, then the bus and the store, so nothing is cut off
+mid-write.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .embedded import ManagedProcess, document_store, mongodb_url, nats_server, nats_url
+
+console = Console(stderr=True)
+
+# (name, python module) of every service, in start order: consumers before producers.
+SERVICES: tuple[tuple[str, str], ...] = (
+    ("planner", "pilot_planner"),
+    ("generator", "pilot_generator"),
+    ("executor", "pilot_executor"),
+    ("runners", "pilot_runners"),
+    ("gateway", "pilot_gateway"),
+)
+RESTART_BACKOFF_S = (0.5, 1, 2, 5, 10)
+STABLE_AFTER_S = 30  # a child up this long has its backoff reset
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _preferred_port(preferred: int) -> int | None:
+    """The conventional port when it is free (so local tools find the bus), else any."""
+    return preferred if _port_free(preferred) else None
+
+
+@dataclass
+class Supervised:
+    proc: ManagedProcess
+    restarts: int = 0
+    started_at: float = field(default_factory=time.monotonic)
+
+    def log_tail(self, lines: int = 15) -> str:
+        try:
+            text = self.proc.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+class Launcher:
+    def __init__(self, *, port: int, host: str, data_dir: Path) -> None:
+        self.port = port
+        self.host = host
+        self.data_dir = data_dir.resolve()
+        self.logs = self.data_dir / "logs"
+        self.infra: list[Supervised] = []
+        self.services: list[Supervised] = []
+        self.env: dict[str, str] = {}
+        self._stopping = False
+
+    # -- start ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        nats_env = os.environ.get("PILOT_NATS_URL")
+        store_env = os.environ.get("PILOT_MONGODB_URL")
+        if not _port_free(self.port):
+            raise SystemExit(f"port {self.port} is already in use; pass --port to choose another")
+        steps = (0 if nats_env else 1) + (0 if store_env else 1) + len(SERVICES) + 1
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("starting πlot", total=steps)
+            if nats_env:
+                bus_url = nats_env
+            else:
+                progress.update(task, description="starting nats-server (JetStream)")
+                nats = nats_server(self.data_dir, port=_preferred_port(4222))
+                nats.start()
+                self.infra.append(Supervised(nats))
+                bus_url = nats_url(nats)
+                progress.advance(task)
+            if store_env:
+                db_url = store_env
+            else:
+                progress.update(task, description="starting the document store (nx-27017)")
+                store = document_store(self.data_dir)
+                store.start()
+                self.infra.append(Supervised(store))
+                db_url = mongodb_url(store)
+                progress.advance(task)
+            self.env = {
+                "PILOT_NATS_URL": bus_url,
+                "PILOT_MONGODB_URL": db_url,
+                "PILOT_DATA_DIR": str(self.data_dir),
+                "PILOT_HOST": self.host,
+                "PILOT_PORT": str(self.port),
+                "PYTHONUNBUFFERED": "1",
+            }
+            for name, module in SERVICES:
+                progress.update(task, description=f"starting {name}")
+                proc = ManagedProcess(
+                    name, [sys.executable, "-m", module], self.logs / f"{name}.log", env=self.env
+                )
+                proc.start()
+                self.services.append(Supervised(proc))
+                progress.advance(task)
+            progress.update(task, description="waiting for the gateway to answer")
+            self._wait_healthy(timeout_s=60)
+            progress.advance(task)
+        self._print_urls(bus_url, db_url)
+
+    def _wait_healthy(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        url = f"http://{self.host}:{self.port}/readyz"
+        while time.monotonic() < deadline:
+            for s in self.services:
+                if not s.proc.alive:
+                    raise SystemExit(f"{s.proc.name} exited during start-up:\n{s.log_tail()}")
+            try:
+                if httpx.get(url, timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise SystemExit(f"the gateway did not become ready at {url} within {timeout_s:.0f}s")
+
+    def _print_urls(self, bus_url: str, db_url: str) -> None:
+        base = f"http://{self.host}:{self.port}"
+        table = Table(title="πlot is up", show_header=False, title_justify="left")
+        table.add_row("API", base)
+        table.add_row("API docs", f"{base}/docs")
+        table.add_row("Metrics", f"{base}/metrics")
+        table.add_row(
+            "NATS", bus_url + ("" if "PILOT_NATS_URL" not in os.environ else " (external)")
+        )
+        table.add_row(
+            "Store", db_url + ("" if "PILOT_MONGODB_URL" not in os.environ else " (external)")
+        )
+        table.add_row("Data", str(self.data_dir))
+        table.add_row("Logs", str(self.logs))
+        console.print(table)
+        console.print("Press Ctrl-C to stop.")
+        print(f"πlot gateway listening on {base}", flush=True)
+
+    # -- supervise -----------------------------------------------------------------------
+
+    def supervise(self) -> None:
+        while not self._stopping:
+            for s in [*self.infra, *self.services]:
+                if self._stopping:
+                    break
+                if not s.proc.alive:
+                    self._restart(s)
+                elif time.monotonic() - s.started_at > STABLE_AFTER_S:
+                    s.restarts = 0
+            time.sleep(0.5)
+
+    def _restart(self, s: Supervised) -> None:
+        code = s.proc.proc.returncode if s.proc.proc else None
+        delay = RESTART_BACKOFF_S[min(s.restarts, len(RESTART_BACKOFF_S) - 1)]
+        console.print(
+            f"[bold red]{s.proc.name} exited (code {code})[/]; restarting in {delay}s. "
+            f"Last log lines:\n{s.log_tail()}"
+        )
+        time.sleep(delay)
+        if self._stopping:
+            return
+        s.restarts += 1
+        try:
+            s.proc.start()
+        except (RuntimeError, TimeoutError) as exc:
+            console.print(f"[red]{s.proc.name} failed to restart: {exc}[/]")
+        s.started_at = time.monotonic()
+        console.print(f"[green]{s.proc.name} restarted[/]")
+
+    # -- stop ----------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        self._stopping = True
+        for s in reversed(self.services):
+            s.proc.stop()
+        for s in reversed(self.infra):
+            s.proc.stop()
+
+
+def run_up(*, port: int, host: str, data_dir: Path) -> int:
+    launcher = Launcher(port=port, host=host, data_dir=data_dir)
+
+    def on_signal(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        launcher.start()
+        launcher.supervise()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        console.print("stopping πlot…")
+        launcher.stop()
+        console.print("stopped.")
+    return 0
