@@ -1,0 +1,180 @@
+"""Entities a prompt names: integrations, models, URLs, channels, addresses, a reply language.
+
+Rules, not a model: every pattern is bounded by ASCII word edges (never `\\b`, which does
+not fire between a Chinese character and a Latin letter, as in "发到slack").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from pilot_shared.contracts import Entity
+
+
+def _word(pattern: str) -> str:
+    return rf"(?<![A-Za-z0-9_]){pattern}(?![A-Za-z0-9_])"
+
+
+# Canonical integration names and what a prompt may call them. Order matters: longer names
+# are matched (and masked) first, so 企业微信 is wecom and not also wechat.
+INTEGRATION_PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("wecom", ("企业微信", "企微", _word("wecom"), _word("wework"), _word(r"wechat\s+work"))),
+    ("dingtalk", ("钉钉", _word(r"ding\s?talk"))),
+    ("feishu", ("飞书", _word("feishu"), _word("lark"))),
+    ("wechat", ("微信", _word("wechat"))),
+    ("slack", (_word("slack"),)),
+    ("email", ("电子邮件", "邮件", "邮箱", _word(r"e-?mails?"))),
+    ("webhook", (_word("webhooks?"),)),
+    ("discord", (_word("discord"),)),
+    ("telegram", (_word("telegram"),)),
+)
+
+# Names a user may put in `user_preferences.integrations`, mapped to canonical ones.
+INTEGRATION_ALIASES: dict[str, str] = {
+    "企业微信": "wecom",
+    "企微": "wecom",
+    "wework": "wecom",
+    "wechat_work": "wecom",
+    "钉钉": "dingtalk",
+    "ding_talk": "dingtalk",
+    "飞书": "feishu",
+    "lark": "feishu",
+    "微信": "wechat",
+    "e-mail": "email",
+    "mail": "email",
+    "邮件": "email",
+    "邮箱": "email",
+    "webhooks": "webhook",
+}
+
+# Incoming-webhook hosts that say which integration a URL belongs to.
+_URL_HOSTS: dict[str, str] = {
+    "hooks.slack.com": "slack",
+    "qyapi.weixin.qq.com": "wecom",
+    "oapi.dingtalk.com": "dingtalk",
+    "open.feishu.cn": "feishu",
+    "open.larksuite.com": "feishu",
+    "discord.com": "discord",
+}
+
+_MODEL = re.compile(
+    _word(
+        r"(?:gpt-?4o(?:-mini)?|gpt-?4\.1(?:-mini|-nano)?|gpt-?4(?:-turbo)?|gpt-?3\.5(?:-turbo)?"
+        r"|claude(?:-[a-z0-9.]+)*|qwen[0-9.]*(?:-[a-z0-9.]+)*|deepseek(?:-[a-z0-9.]+)*"
+        r"|llama-?[0-9.]+(?:-[a-z0-9.]+)*|gemini(?:-[a-z0-9.]+)+|mistral(?:-[a-z0-9.]+)*)"
+    ),
+    re.IGNORECASE,
+)
+_MODEL_NAMES_ZH: dict[str, str] = {
+    "通义千问": "qwen-plus",
+    "千问": "qwen-plus",
+    "深度求索": "deepseek-chat",
+}
+# A bare family name stands for that family's usual default.
+_BARE_MODELS: dict[str, str] = {
+    "claude": "claude-3-5-sonnet",
+    "deepseek": "deepseek-chat",
+    "qwen": "qwen-plus",
+    "gpt-3.5": "gpt-3.5-turbo",
+    "mistral": "mistral-small",
+}
+
+_URL = re.compile(r"https?://[^\s<>\"'，。；、）)\]]+", re.IGNORECASE)
+_ADDRESS = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_CHANNEL = re.compile(r"(?<![A-Za-z0-9_&#])#[A-Za-z0-9][A-Za-z0-9_\-]{0,79}")
+_REPLY_LANGUAGE: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("zh", re.compile(r"用中文|中文回复|中文回答|in (?:chinese|mandarin)", re.IGNORECASE)),
+    ("en", re.compile(r"用英文|用英语|英文回复|英语回复|英文回答|in english", re.IGNORECASE)),
+)
+
+
+@dataclass(frozen=True)
+class _Found:
+    start: int
+    entity: Entity
+
+
+def normalize_model(name: str) -> str:
+    model = name.lower().rstrip(".-")
+    model = re.sub(r"^gpt(?=[0-9])", "gpt-", model)
+    return _BARE_MODELS.get(model, model)
+
+
+def normalize_integration(name: str) -> str | None:
+    """A canonical integration name, or None for a name that is not a plain identifier."""
+    key = name.strip().lower()
+    key = INTEGRATION_ALIASES.get(key, key)
+    return key if re.fullmatch(r"[a-z][a-z0-9_\-]{0,39}", key) else None
+
+
+def integration_of_url(url: str) -> str | None:
+    """The integration whose incoming-webhook host `url` points at, if any."""
+    return _URL_HOSTS.get((urlsplit(url).hostname or "").lower())
+
+
+def extract_entities(prompt: str) -> list[Entity]:
+    """Every entity the prompt names, in order of first appearance, each value once."""
+    found: list[_Found] = []
+    text = prompt
+
+    def mask(match: re.Match[str]) -> None:
+        nonlocal text
+        text = text[: match.start()] + " " * (match.end() - match.start()) + text[match.end() :]
+
+    for m in list(_URL.finditer(text)):
+        url = m.group().rstrip(".,;:!?")
+        found.append(_Found(m.start(), Entity(kind="url", value=url, text=url)))
+        integration = integration_of_url(url)
+        if integration:
+            found.append(_Found(m.start(), Entity(kind="integration", value=integration, text=url)))
+        mask(m)
+    for m in list(_ADDRESS.finditer(text)):
+        found.append(
+            _Found(m.start(), Entity(kind="email_address", value=m.group(), text=m.group()))
+        )
+        mask(m)
+    for m in list(_CHANNEL.finditer(text)):
+        found.append(_Found(m.start(), Entity(kind="channel", value=m.group(), text=m.group())))
+    for m in list(_MODEL.finditer(text)):
+        found.append(
+            _Found(
+                m.start(), Entity(kind="model", value=normalize_model(m.group()), text=m.group())
+            )
+        )
+        mask(m)
+    for zh_name, model in _MODEL_NAMES_ZH.items():
+        for m in list(re.finditer(zh_name, text)):
+            found.append(_Found(m.start(), Entity(kind="model", value=model, text=zh_name)))
+            mask(m)
+    for integration, patterns in INTEGRATION_PATTERNS:
+        for pattern in patterns:
+            for m in list(re.finditer(pattern, text, re.IGNORECASE)):
+                found.append(
+                    _Found(m.start(), Entity(kind="integration", value=integration, text=m.group()))
+                )
+                mask(m)
+    for language, cue in _REPLY_LANGUAGE:
+        for m in cue.finditer(text):
+            found.append(_Found(m.start(), Entity(kind="language", value=language, text=m.group())))
+
+    found.sort(key=lambda f: f.start)
+    seen: set[tuple[str, str]] = set()
+    entities: list[Entity] = []
+    for f in found:
+        key = (f.entity.kind, f.entity.value)
+        if key not in seen:
+            seen.add(key)
+            entities.append(f.entity)
+    return entities
+
+
+def name_spans(entities: list[Entity]) -> list[str]:
+    """Text of entities that are names (products, models, addresses), which say nothing
+    about the language the prompt is written in."""
+    return [e.text for e in entities if e.kind != "language"]
+
+
+def values(entities: list[Entity], kind: str) -> list[str]:
+    return [e.value for e in entities if e.kind == kind]
