@@ -1,1 +1,1 @@
-
+"""πlot gateway: the HTTP, SSE and WebSocket front door of πlot."""
