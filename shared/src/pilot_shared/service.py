@@ -16,9 +16,9 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from .bus import build_broker, ensure_streams
+from .ops_server import OpsServer
 from .settings import PilotSettings
 from .store import Document, create_store_client, ensure_indexes
-from .telemetry import serve_metrics
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,7 @@ class ServiceResources:
         self.settings = settings
         self.broker: NatsBroker = build_broker(name, settings)
         self._mongo: AsyncMongoClient[Document] | None = None
+        self._ops: OpsServer | None = None
 
     @property
     def db(self) -> AsyncDatabase[Document]:
@@ -41,10 +42,24 @@ class ServiceResources:
         await ensure_streams(self.broker.connection)
         self._mongo = create_store_client(self.settings.mongodb_url)
         await ensure_indexes(self.db)
-        serve_metrics(self.settings.metrics_port)
+        if self.settings.metrics_port:
+            self._ops = OpsServer(self.settings.metrics_port, self.readiness)
+            await self._ops.start()
         log.info("%s connected to %s", self.name, self.settings.nats_url)
 
+    async def readiness(self) -> dict[str, bool]:
+        nats_ok = self.broker.connection is not None and self.broker.connection.is_connected
+        try:
+            await self.db.command("ping")
+            store_ok = True
+        except Exception:
+            store_ok = False
+        return {"nats": nats_ok, "store": store_ok}
+
     async def close(self) -> None:
+        if self._ops is not None:
+            await self._ops.stop()
+            self._ops = None
         if self._mongo is not None:
             await self._mongo.close()
             self._mongo = None

@@ -26,7 +26,7 @@ class PilotSettings(BaseSettings):
     http_allowlist: Annotated[list[str], NoDecode] = Field(default_factory=list)
     otlp_endpoint: str | None = None
     log_level: str = "INFO"
-    # A service without its own HTTP server exposes Prometheus metrics here (0: off).
+    # A service without its own HTTP server serves /metrics, /healthz, /readyz here (0: off).
     metrics_port: int = 0
 
     @field_validator("http_allowlist", mode="before")

@@ -9,7 +9,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
+from prometheus_client import REGISTRY, CollectorRegistry
 
 _configured: dict[str, TracerProvider] = {}
 
@@ -35,11 +35,6 @@ def setup_tracing(service_name: str, otlp_endpoint: str | None) -> TracerProvide
 
 def metrics_registry() -> CollectorRegistry:
     return REGISTRY
-
-
-def serve_metrics(port: int) -> None:
-    if port:
-        start_http_server(port, registry=REGISTRY)
 
 
 def configure_logging(level: str = "INFO") -> None:
