@@ -1,1 +1,1 @@
-
+"""πlot executor: runs workflows (scheduling, branches, retries, state) over NATS."""

@@ -1,1 +1,1 @@
-
+"""πlot node runners: one handler per node type, deployable per type."""

@@ -1,0 +1,77 @@
+"""The node-runners service: one durable consumer per node type it serves."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from faststream import FastStream
+from faststream.nats.annotations import NatsMessage
+
+from pilot_shared import subjects
+from pilot_shared.bus import publish, work_subscriber
+from pilot_shared.contracts import NODE_TYPES, NodeChunk, NodeTask
+from pilot_shared.service import ServiceResources, service_app
+
+from .registry import Registry, build_registry
+from .settings import RunnerSettings
+from .task import keep_alive, run_task
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: RunnerSettings | None = None,
+    types: Iterable[str] | None = None,
+    registry: Registry | None = None,
+) -> FastStream:
+    settings = settings or RunnerSettings()
+    selected = list(types) if types is not None else list(NODE_TYPES)
+    unknown = sorted(set(selected) - set(NODE_TYPES))
+    if unknown:
+        raise ValueError(f"unknown node types {unknown}; choose from {list(NODE_TYPES)}")
+    resources = ServiceResources("runners", settings)
+    registry = registry or build_registry(settings)
+    for node_type in selected:
+        _subscribe(resources, registry, settings, node_type)
+    app = service_app(resources)
+    app.after_shutdown(registry.aclose)
+    return app
+
+
+def _subscribe(
+    resources: ServiceResources, registry: Registry, settings: RunnerSettings, node_type: str
+) -> None:
+    broker = resources.broker
+
+    @work_subscriber(
+        broker,
+        subjects.tasks(node_type),
+        subjects.runner_durable(node_type),
+        max_workers=settings.runner_workers,
+        ack_wait_s=settings.runner_ack_wait_s,
+    )
+    async def handle_task(task: NodeTask, message: NatsMessage) -> None:
+        next_index = 0
+
+        async def emit_chunk(text: str) -> None:
+            nonlocal next_index
+            chunk = NodeChunk(
+                task_id=task.task_id,
+                execution_id=task.execution_id,
+                node_id=task.node.id,
+                attempt=task.attempt,
+                index=next_index,
+                text=text,
+            )
+            next_index += 1
+            await publish(
+                broker, chunk, subjects.RESULTS, msg_id=f"{task.task_id}:chunk:{chunk.index}"
+            )
+
+        async with keep_alive(message.in_progress, settings.runner_ack_wait_s / 3):
+            result = await run_task(task, registry.handler_for(task.node.type), emit_chunk)
+        # Raising from here (the bus is down) leaves the task unacked: it is redelivered,
+        # and the result's msg id keeps a second publish from counting twice.
+        await publish(broker, result, subjects.RESULTS, msg_id=f"{task.task_id}:result")
+        log.debug("task %s %s in %.1f ms", task.task_id, result.status, result.duration_ms)

@@ -1,0 +1,1 @@
+"""One module per node type (or family of node types)."""

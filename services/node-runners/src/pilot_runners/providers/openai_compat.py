@@ -1,0 +1,127 @@
+"""Any OpenAI-compatible chat-completions endpoint: OpenAI, OpenRouter, vLLM, Ollama."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import openai
+from openai import AsyncOpenAI
+
+from pilot_shared.contracts import Usage
+
+from ..outcome import NodeFailure
+from .base import ChatReply, ChatRequest, OnDelta, estimated_usage, match_label, priced_usage
+
+_RETRYABLE_STATUS = frozenset({408, 409, 425, 429})
+_MAX_MESSAGE_CHARS = 300
+
+
+class OpenAICompatibleProvider:
+    name = "openai"
+
+    def __init__(self, *, base_url: str | None, api_key: str, timeout_s: float) -> None:
+        self._api_key = api_key
+        # The executor owns retries (the node's retry policy, with events the user sees),
+        # so the SDK must not retry behind its back.
+        self._client = AsyncOpenAI(
+            base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=0
+        )
+
+    async def chat(self, request: ChatRequest, on_delta: OnDelta | None = None) -> ChatReply:
+        kwargs: dict[str, Any] = {
+            "model": request.model,
+            "messages": request.messages(),
+            "temperature": request.temperature,
+        }
+        if request.max_tokens is not None:
+            kwargs["max_tokens"] = request.max_tokens
+        if request.json_schema is not None:
+            kwargs["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "output", "schema": request.json_schema},
+            }
+        try:
+            if request.stream:
+                text, usage = await self._stream(kwargs, on_delta)
+            else:
+                response = await self._client.chat.completions.create(**kwargs)
+                text = (response.choices[0].message.content or "") if response.choices else ""
+                usage = response.usage
+        except openai.APIError as exc:
+            raise provider_failure(exc, self._api_key) from None
+        if usage is not None:
+            reported = priced_usage(
+                request.model, usage.prompt_tokens, usage.completion_tokens, estimated=False
+            )
+        else:  # some compatible servers ignore include_usage
+            prompt = "\n".join(m["content"] for m in request.messages())
+            reported = estimated_usage(request.model, prompt, text)
+        return ChatReply(text, reported, request.model)
+
+    async def _stream(self, kwargs: dict[str, Any], on_delta: OnDelta | None) -> tuple[str, Any]:
+        stream = await self._client.chat.completions.create(
+            **kwargs, stream=True, stream_options={"include_usage": True}
+        )
+        parts: list[str] = []
+        usage = None
+        async for chunk in stream:
+            if chunk.choices:
+                delta = chunk.choices[0].delta.content
+                if delta:
+                    parts.append(delta)
+                    if on_delta is not None:
+                        await on_delta(delta)
+            if chunk.usage is not None:
+                usage = chunk.usage
+        return "".join(parts), usage
+
+    async def classify(self, text: str, labels: list[str], model: str) -> tuple[str | None, Usage]:
+        request = ChatRequest(
+            model=model,
+            system_prompt=(
+                "Classify the user's text. Answer with exactly one of these labels and "
+                f"nothing else: {json.dumps(labels, ensure_ascii=False)}. If none fits, "
+                "answer: none"
+            ),
+            prompt=text,
+            temperature=0,
+            max_tokens=20,
+            stream=False,
+        )
+        reply = await self.chat(request)
+        return match_label(reply.text, labels), reply.usage
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+
+def provider_failure(exc: openai.APIError, api_key: str) -> NodeFailure:
+    """A provider error as the node's failure: retryable when waiting may help (rate
+    limits, server errors, timeouts, lost connections), never with the key in the text."""
+    if isinstance(exc, openai.AuthenticationError):
+        return NodeFailure(
+            "provider",
+            "the LLM provider rejected the API key (HTTP 401); check PILOT_LLM_API_KEY",
+            retryable=False,
+            credentials=True,
+        )
+    if isinstance(exc, openai.APITimeoutError):
+        return NodeFailure("provider", "the LLM provider timed out", retryable=True)
+    if isinstance(exc, openai.APIConnectionError):
+        return NodeFailure("provider", "could not reach the LLM provider", retryable=True)
+    detail = _safe(exc.message, api_key)
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        retryable = status >= 500 or status in _RETRYABLE_STATUS
+        what = "rate-limited the request" if status == 429 else "returned an error"
+        return NodeFailure(
+            "provider", f"the LLM provider {what} (HTTP {status}): {detail}", retryable=retryable
+        )
+    return NodeFailure("provider", f"the LLM provider failed: {detail}", retryable=False)
+
+
+def _safe(message: str, api_key: str) -> str:
+    if api_key:
+        message = message.replace(api_key, "***")
+    return message if len(message) <= _MAX_MESSAGE_CHARS else message[:_MAX_MESSAGE_CHARS] + "…"
