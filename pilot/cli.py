@@ -36,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "runner":
         from pilot_runners.__main__ import main as runner_main
 
-        return int(runner_main(["--types", args.types] if args.types else []) or 0)
+        runner_main(["--types", args.types] if args.types else [])
+        return 0
     return 2
 
 

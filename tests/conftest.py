@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from pilot.embedded import ManagedProcess, document_store, mongodb_url, nats_server, nats_url
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from pilot.embedded import ManagedProcess, document_store, mongodb_url, nats_server, nats_url
 from pilot_shared.bus import ensure_streams_at
 from pilot_shared.contracts import new_id
 from pilot_shared.settings import PilotSettings

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
-from pilot.embedded import free_port
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from pilot.embedded import free_port
 
 
 @dataclass
