@@ -214,6 +214,9 @@ def run_up(*, port: int, host: str, data_dir: Path) -> int:
     def on_signal(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
+    # SIGINT too: a shell starting us in the background sets it to "ignore", and Python
+    # then installs no handler of its own, so `kill -INT` would do nothing.
+    signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
         launcher.start()
