@@ -26,6 +26,37 @@ from .settings import PilotSettings
 from .subjects import STREAMS, StreamSpec, stream_for
 from .telemetry import metrics_registry, setup_tracing
 
+
+def _normalise_fetch_timeouts() -> None:
+    """nats-py 2.16's `PullSubscription.fetch` raises the builtin TimeoutError on one path
+    (its deadline spent before the lingering pull request), while FastStream 0.7.8's pull
+    loop suppresses only `nats.errors.TimeoutError`: the builtin one ends its consume
+    task, and FastStream's supervisor restarts it after a growing delay, stalling the
+    consumer. That happens often when several processes share one durable consumer (two
+    executors, three runners of one type). Re-raise it as nats' own (a subclass of the
+    builtin, so every other caller sees no difference)."""
+    from nats.errors import TimeoutError as NatsTimeoutError
+    from nats.js.client import JetStreamContext
+
+    pull = JetStreamContext.PullSubscription
+    original = pull.fetch
+    if getattr(original, "_pilot_normalised", False):
+        return
+
+    async def fetch(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await original(self, *args, **kwargs)
+        except NatsTimeoutError:
+            raise
+        except TimeoutError as exc:
+            raise NatsTimeoutError() from exc
+
+    fetch._pilot_normalised = True  # type: ignore[attr-defined]
+    pull.fetch = fetch  # type: ignore[method-assign]
+
+
+_normalise_fetch_timeouts()
+
 log = logging.getLogger(__name__)
 
 MSG_ID_HEADER = "Nats-Msg-Id"

@@ -19,7 +19,7 @@ from .contracts import (
     Node,
     Workflow,
 )
-from .templating import TemplateError, check_syntax, referenced_nodes
+from .templating import TemplateError, check_syntax, referenced_nodes, undeclared_names
 
 
 @dataclass(frozen=True)
@@ -150,6 +150,14 @@ def _templates_of(node: Node) -> list[tuple[str, bool]]:
     return found
 
 
+def unknown_template_names(node: Node) -> set[str]:
+    """Names a node's templates and expressions read that a run never provides."""
+    names: set[str] = set()
+    for source, is_expr in _templates_of(node):
+        names |= undeclared_names(source, expression=is_expr)
+    return names
+
+
 def validate_workflow(workflow: Workflow) -> None:
     """Raise GraphValidationError listing every structural problem found."""
     issues: list[GraphIssue] = []
@@ -199,6 +207,26 @@ def validate_workflow(workflow: Workflow) -> None:
                 for c in graph.outgoing.get(n.id, [])
                 if c.source_handle == LOOP_BODY_HANDLE
             ]
+            members = set(body) | {n.id}
+            for b in body:
+                for c in graph.incoming.get(b, []):
+                    if c.source not in members:
+                        issues.append(
+                            GraphIssue(
+                                f"the loop body of {n.id!r} is not a subgraph: "
+                                f"{c.source!r} outside it connects into it",
+                                b,
+                            )
+                        )
+                for c in graph.outgoing.get(b, []):
+                    if c.target not in members:
+                        issues.append(
+                            GraphIssue(
+                                f"the loop body of {n.id!r} is not a subgraph: it connects "
+                                f"out to {c.target!r}; continue after the loop from the loop",
+                                b,
+                            )
+                        )
             if body and body_targets != [body[0]]:
                 issues.append(
                     GraphIssue(

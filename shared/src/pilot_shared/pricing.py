@@ -1,12 +1,21 @@
 """Model prices (USD per 1M tokens) for cost estimates and usage accounting.
 
-Defaults here; issue #5 moves them to a shipped YAML file that deployments override.
-A model missing from the table is priced as `DEFAULT_MODEL`, and marked so by callers.
+The table ships as `pricing.yaml` beside this module; a deployment overrides or extends it
+with `PILOT_PRICING_FILE` (same shape). A model missing from the table is priced as
+`DEFAULT_MODEL`, and marked so by callers.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_PRICING_FILE = Path(__file__).with_name("pricing.yaml")
+PRICING_FILE_ENV = "PILOT_PRICING_FILE"
 
 
 @dataclass(frozen=True)
@@ -15,21 +24,39 @@ class Price:
     output_per_m: float
 
 
-DEFAULT_MODEL = "gpt-4o-mini"
-PRICES: dict[str, Price] = {
-    "gpt-4o-mini": Price(0.15, 0.60),
-    "gpt-4o": Price(2.50, 10.00),
-    "gpt-4.1-mini": Price(0.40, 1.60),
-    "gpt-4.1": Price(2.00, 8.00),
-    "gpt-4": Price(30.00, 60.00),
-    "gpt-3.5-turbo": Price(0.50, 1.50),
-    "claude-3-5-sonnet": Price(3.00, 15.00),
-    "claude-3-haiku": Price(0.25, 1.25),
-    "deepseek-chat": Price(0.27, 1.10),
-    "qwen-plus": Price(0.40, 1.20),
-    "qwen-turbo": Price(0.05, 0.20),
-    "offline": Price(0.0, 0.0),
-}
+def load_prices(path: str | Path) -> tuple[str | None, dict[str, Price]]:
+    """The default model and prices of one pricing YAML file."""
+    raw: Any = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    if not isinstance(raw, dict) or not isinstance(raw.get("models", {}), dict):
+        raise ValueError(f"{path}: expected a mapping with a 'models' mapping")
+    prices = {
+        str(name): Price(float(p.get("input_per_m", 0)), float(p.get("output_per_m", 0)))
+        for name, p in (raw.get("models") or {}).items()
+    }
+    default = raw.get("default_model")
+    return (str(default) if default else None), prices
+
+
+def load_table(override: str | Path | None = None) -> tuple[str, dict[str, Price]]:
+    """The shipped table, with the override file (argument, else PILOT_PRICING_FILE) on top."""
+    default, prices = load_prices(DEFAULT_PRICING_FILE)
+    override = override or os.environ.get(PRICING_FILE_ENV) or None
+    if override:
+        extra_default, extra = load_prices(override)
+        prices.update(extra)
+        default = extra_default or default
+    return default or "gpt-4o-mini", prices
+
+
+DEFAULT_MODEL, PRICES = load_table()
+
+
+def reload_prices(override: str | Path | None = None) -> None:
+    """Re-read the table (e.g. after PILOT_PRICING_FILE changed); updates PRICES in place."""
+    global DEFAULT_MODEL
+    DEFAULT_MODEL, table = load_table(override)
+    PRICES.clear()
+    PRICES.update(table)
 
 
 def price_of(model: str) -> Price:

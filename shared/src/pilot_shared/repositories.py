@@ -8,11 +8,26 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
-from .contracts import Execution, ExecutionEvent, NodeRun, Workflow
+from .contracts import (
+    ApiKeyRecord,
+    Execution,
+    ExecutionEvent,
+    NodeRun,
+    User,
+    Workflow,
+    WorkflowShare,
+    WorkflowVersion,
+    share_id,
+    version_id,
+)
 from .store import (
+    API_KEYS,
     EVENTS,
     EXECUTIONS,
     NODE_RUNS,
+    USERS,
+    WORKFLOW_SHARES,
+    WORKFLOW_VERSIONS,
     WORKFLOWS,
     Document,
     from_document,
@@ -20,6 +35,8 @@ from .store import (
 )
 
 _DUPLICATE_KEY = 11000
+
+Sort = list[tuple[str, int]]
 
 
 class WorkflowRepository:
@@ -31,6 +48,23 @@ class WorkflowRepository:
 
     async def replace(self, workflow: Workflow) -> None:
         await self.col.replace_one({"_id": workflow.id}, to_document(workflow), upsert=True)
+
+    async def replace_if_version(self, workflow: Workflow, expected_version: int) -> bool:
+        """Optimistic concurrency: store `workflow` only if the stored one is still at
+        `expected_version`. False when another writer saved first (or it was deleted)."""
+        result = await self.col.replace_one(
+            {"_id": workflow.id, "version": expected_version}, to_document(workflow)
+        )
+        return result.matched_count == 1
+
+    async def find(
+        self, query: dict[str, Any], *, sort: Sort, skip: int = 0, limit: int = 50
+    ) -> list[Workflow]:
+        cursor = self.col.find(query).sort(sort).skip(skip).limit(limit)
+        return [Workflow.model_validate(from_document(d)) async for d in cursor]
+
+    async def count(self, query: dict[str, Any]) -> int:
+        return await self.col.count_documents(query)
 
     async def get(self, workflow_id: str) -> Workflow | None:
         doc = await self.col.find_one({"_id": workflow_id})
@@ -62,6 +96,32 @@ class ExecutionRepository:
         """`$set` whole fields (or `node_states.<id>` sub-documents) in JSON form."""
         await self.col.update_one({"_id": execution_id}, {"$set": fields})
 
+    async def set_fields_if_version(
+        self, execution_id: str, fields: dict[str, Any], expected_version: int
+    ) -> bool:
+        """`$set` the fields only if the document still has `expected_version` (optimistic
+        concurrency; the caller includes the next `version` in `fields`). False when
+        another writer got there first."""
+        result = await self.col.update_one(
+            {"_id": execution_id, "version": _version_filter(expected_version)},
+            {"$set": fields},
+        )
+        return result.matched_count == 1
+
+    async def version(self, execution_id: str) -> int | None:
+        """The stored version of the execution (None when it does not exist)."""
+        doc = await self.col.find_one({"_id": execution_id}, {"version": 1})
+        if doc is None:
+            return None
+        return int(doc.get("version") or 0)
+
+    async def clear_outbox(self, execution_id: str, version: int) -> None:
+        """Forget a flushed outbox, unless a later write has replaced it already."""
+        await self.col.update_one(
+            {"_id": execution_id, "version": _version_filter(version)},
+            {"$set": {"outbox": None}},
+        )
+
     async def allocate_seq(self, execution_id: str, count: int = 1) -> int:
         """Reserve `count` event sequence numbers atomically; returns the first."""
         doc = await self.col.find_one_and_update(
@@ -74,6 +134,12 @@ class ExecutionRepository:
             raise KeyError(execution_id)
         return int(doc["last_seq"]) - count + 1
 
+    async def count_active(self, owner_id: str) -> int:
+        """Executions of this owner that have not finished (pending or running)."""
+        return await self.col.count_documents(
+            {"owner_id": owner_id, "status": {"$in": ["pending", "running"]}}
+        )
+
     async def list(
         self,
         *,
@@ -83,16 +149,28 @@ class ExecutionRepository:
         skip: int = 0,
         limit: int = 50,
     ) -> list[Execution]:
-        query: dict[str, Any] = {}
-        for key, value in (
-            ("workflow_id", workflow_id),
-            ("status", status),
-            ("owner_id", owner_id),
-        ):
-            if value is not None:
-                query[key] = value
+        query = _execution_query(workflow_id=workflow_id, status=status, owner_id=owner_id)
         cursor = self.col.find(query).sort("created_at", DESCENDING).skip(skip).limit(limit)
         return [Execution.model_validate(from_document(d)) async for d in cursor]
+
+    async def count(
+        self,
+        *,
+        workflow_id: str | None = None,
+        status: str | None = None,
+        owner_id: str | None = None,
+    ) -> int:
+        query = _execution_query(workflow_id=workflow_id, status=status, owner_id=owner_id)
+        return await self.col.count_documents(query)
+
+
+def _version_filter(version: int) -> Any:
+    # documents written before the version field existed count as version 0
+    return {"$in": [0, None]} if version == 0 else version
+
+
+def _execution_query(**fields: str | None) -> dict[str, Any]:
+    return {key: value for key, value in fields.items() if value is not None}
 
 
 class EventRepository:
@@ -140,10 +218,140 @@ class NodeRunRepository:
         doc = to_document(run)
         await self.col.replace_one({"_id": doc["_id"]}, doc, upsert=True)
 
-    async def list(self, execution_id: str) -> list[NodeRun]:
-        cursor = self.col.find({"execution_id": execution_id}).sort("started_at", ASCENDING)
+    async def list(
+        self,
+        execution_id: str,
+        *,
+        node_id: str | None = None,
+        skip: int = 0,
+        limit: int = 0,
+    ) -> list[NodeRun]:
+        """The execution log of one execution (every attempt of every node), oldest first;
+        `limit` 0 means all."""
+        query: dict[str, Any] = {"execution_id": execution_id}
+        if node_id is not None:
+            query["node_id"] = node_id
+        cursor = self.col.find(query).sort("started_at", ASCENDING).skip(skip)
+        if limit:
+            cursor = cursor.limit(limit)
         return [NodeRun.model_validate(from_document(d)) async for d in cursor]
+
+    async def count(self, execution_id: str, *, node_id: str | None = None) -> int:
+        query: dict[str, Any] = {"execution_id": execution_id}
+        if node_id is not None:
+            query["node_id"] = node_id
+        return await self.col.count_documents(query)
 
 
 def node_run_id(execution_id: str, node_id: str, attempt: int, iteration: str = "") -> str:
     return f"{execution_id}:{node_id}:{iteration}:{attempt}"
+
+
+class UserRepository:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.col = db[USERS]
+
+    async def insert(self, user: User) -> None:
+        """Raises DuplicateKeyError when the username is taken (unique index)."""
+        await self.col.insert_one(to_document(user))
+
+    async def get(self, user_id: str) -> User | None:
+        doc = await self.col.find_one({"_id": user_id})
+        return User.model_validate(from_document(doc)) if doc else None
+
+    async def get_by_username(self, username: str) -> User | None:
+        doc = await self.col.find_one({"username": username})
+        return User.model_validate(from_document(doc)) if doc else None
+
+    async def list(self, *, skip: int = 0, limit: int = 50) -> list[User]:
+        cursor = self.col.find({}).sort("created_at", ASCENDING).skip(skip).limit(limit)
+        return [User.model_validate(from_document(d)) async for d in cursor]
+
+    async def count(self, query: dict[str, Any] | None = None) -> int:
+        return await self.col.count_documents(query or {})
+
+
+class ApiKeyRepository:
+    """Stored API keys: hashes only, looked up by the key id the key carries."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.col = db[API_KEYS]
+
+    async def insert(self, record: ApiKeyRecord) -> None:
+        await self.col.insert_one(to_document(record))
+
+    async def get(self, key_id: str) -> ApiKeyRecord | None:
+        doc = await self.col.find_one({"_id": key_id})
+        return ApiKeyRecord.model_validate(from_document(doc)) if doc else None
+
+    async def list_for_user(self, user_id: str) -> list[ApiKeyRecord]:
+        cursor = self.col.find({"user_id": user_id}).sort("created_at", ASCENDING)
+        return [ApiKeyRecord.model_validate(from_document(d)) async for d in cursor]
+
+    async def delete(self, key_id: str, user_id: str) -> bool:
+        result = await self.col.delete_one({"_id": key_id, "user_id": user_id})
+        return result.deleted_count == 1
+
+
+class WorkflowVersionRepository:
+    """Every saved version of a workflow, one document each, keyed by (workflow, version)."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.col = db[WORKFLOW_VERSIONS]
+
+    async def put(self, version: WorkflowVersion) -> None:
+        """Idempotent: saving the same version twice leaves one document."""
+        doc = version.model_dump(mode="json")
+        doc["_id"] = doc.pop("id")
+        await self.col.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+
+    async def get(self, workflow_id: str, version: int) -> WorkflowVersion | None:
+        doc = await self.col.find_one({"_id": version_id(workflow_id, version)})
+        return WorkflowVersion.model_validate(from_document(doc)) if doc else None
+
+    async def list(
+        self, workflow_id: str, *, skip: int = 0, limit: int = 50
+    ) -> list[WorkflowVersion]:
+        cursor = (
+            self.col.find({"workflow_id": workflow_id})
+            .sort("version", DESCENDING)
+            .skip(skip)
+            .limit(limit)
+        )
+        return [WorkflowVersion.model_validate(from_document(d)) async for d in cursor]
+
+    async def count(self, workflow_id: str) -> int:
+        return await self.col.count_documents({"workflow_id": workflow_id})
+
+    async def delete_for_workflow(self, workflow_id: str) -> None:
+        await self.col.delete_many({"workflow_id": workflow_id})
+
+
+class ShareRepository:
+    """Who, besides the owner, may see or edit a workflow: one document per user."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.col = db[WORKFLOW_SHARES]
+
+    async def put(self, share: WorkflowShare) -> None:
+        doc = to_document(share)
+        await self.col.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+
+    async def get(self, workflow_id: str, user_id: str) -> WorkflowShare | None:
+        doc = await self.col.find_one({"_id": share_id(workflow_id, user_id)})
+        return WorkflowShare.model_validate(from_document(doc)) if doc else None
+
+    async def list_for_workflow(self, workflow_id: str) -> list[WorkflowShare]:
+        cursor = self.col.find({"workflow_id": workflow_id}).sort("created_at", ASCENDING)
+        return [WorkflowShare.model_validate(from_document(d)) async for d in cursor]
+
+    async def workflow_ids_for_user(self, user_id: str) -> list[str]:
+        cursor = self.col.find({"user_id": user_id}, projection={"workflow_id": 1})
+        return [str(d["workflow_id"]) async for d in cursor]
+
+    async def delete(self, workflow_id: str, user_id: str) -> bool:
+        result = await self.col.delete_one({"_id": share_id(workflow_id, user_id)})
+        return result.deleted_count == 1
+
+    async def delete_for_workflow(self, workflow_id: str) -> None:
+        await self.col.delete_many({"workflow_id": workflow_id})

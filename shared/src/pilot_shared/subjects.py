@@ -15,12 +15,15 @@ PREFIX = "pilot"
 PLAN = f"{PREFIX}.cmd.plan"  # PlanRequest, gateway -> planner
 GENERATE = f"{PREFIX}.cmd.generate"  # GenerateRequest, planner -> generator
 RUN = f"{PREFIX}.cmd.run"  # RunRequest, gateway -> executor
+CANCEL = f"{PREFIX}.cmd.cancel"  # CancelRequest, anyone -> executor
+RERUN = f"{PREFIX}.cmd.rerun"  # RerunRequest, anyone -> executor
 TASKS_PREFIX = f"{PREFIX}.tasks"  # NodeTask, executor -> runner, one subject per node type
 RESULTS = f"{PREFIX}.results"  # NodeChunk | NodeResult, runner -> executor
 
 # Events (replayable)
 GENERATION_EVENTS_PREFIX = f"{PREFIX}.events.generation"
 EXECUTION_EVENTS_PREFIX = f"{PREFIX}.events.execution"
+WORKFLOW_EVENTS_PREFIX = f"{PREFIX}.events.workflow"
 
 
 def tasks(node_type: str) -> str:
@@ -35,6 +38,12 @@ def execution_events(workflow_id: str = "*", execution_id: str = "*") -> str:
     """`execution_events(wf)` matches every execution of one workflow;
     `execution_events(execution_id=x)` one execution of any workflow."""
     return f"{EXECUTION_EVENTS_PREFIX}.{workflow_id}.{execution_id}"
+
+
+def workflow_events(workflow_id: str = "*") -> str:
+    """Saved edits and sharing changes of one workflow (WorkflowChange), which every
+    gateway relays to the workflow's collaborators."""
+    return f"{WORKFLOW_EVENTS_PREFIX}.{workflow_id}"
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,8 @@ PLANNER_DURABLE = "planner"
 GENERATOR_DURABLE = "generator"
 EXECUTOR_RUNS_DURABLE = "executor-runs"
 EXECUTOR_RESULTS_DURABLE = "executor-results"
+EXECUTOR_CANCEL_DURABLE = "executor-cancel"
+EXECUTOR_RERUN_DURABLE = "executor-rerun"
 
 
 def runner_durable(node_type: str) -> str:

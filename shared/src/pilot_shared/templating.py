@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from jinja2 import TemplateError as _JinjaTemplateError
-from jinja2 import Undefined, nodes
+from jinja2 import Undefined, meta, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
 
@@ -167,3 +167,24 @@ _NODE_REF = re.compile(r"\bnodes\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*['\"]([
 def referenced_nodes(source: str) -> set[str]:
     """Node ids a template reads through `nodes.<id>` or `nodes['<id>']`."""
     return {a or b for a, b in _NODE_REF.findall(source)}
+
+
+# What a template may read: the workflow input, upstream outputs, the loop item and index
+# inside a loop body, and the sandbox's few globals.
+TEMPLATE_ROOTS = frozenset({"input", "nodes", "item", "loop", *_env.globals})
+
+
+def undeclared_names(source: str, *, expression: bool = False) -> set[str]:
+    """Root names `source` reads that no run provides (`{{ user_message }}` where
+    `{{ input.user_message }}` was meant: it would silently render empty). A source that
+    does not compile reads nothing here; `check_syntax` reports it."""
+    return set(_undeclared(source, expression))
+
+
+@lru_cache(maxsize=4096)
+def _undeclared(source: str, expression: bool) -> frozenset[str]:
+    try:
+        parsed = _env.parse(f"{{{{ {source} }}}}" if expression else source)
+    except _JinjaTemplateError:
+        return frozenset()
+    return frozenset(meta.find_undeclared_variables(parsed) - TEMPLATE_ROOTS)

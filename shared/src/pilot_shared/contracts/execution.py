@@ -51,6 +51,8 @@ class NodeError(PilotModel):
     kind: str = Field(description="e.g. validation, timeout, provider, unsupported, internal")
     message: str
     retryable: bool = False
+    # when the failure says how long to wait before retrying (e.g. a provider's Retry-After)
+    retry_after_s: float | None = Field(default=None, ge=0)
 
 
 class NodeState(PilotModel):
@@ -63,6 +65,8 @@ class NodeState(PilotModel):
     finished_at: datetime | None = None
     duration_ms: float | None = None
     usage: Usage | None = None
+    # when a node waits for a retry: when the next attempt is due (survives a restart)
+    next_attempt_at: datetime | None = None
 
 
 class Execution(PilotModel):
@@ -77,6 +81,22 @@ class Execution(PilotModel):
     node_states: dict[str, NodeState] = Field(default_factory=dict)
     usage: Usage = Field(default_factory=Usage)
     last_seq: int = 0
+    # the states of loop body nodes, one per iteration, keyed `<loop>:<index>:<node>`
+    loop_states: dict[str, NodeState] = Field(default_factory=dict)
+    # node attempts dispatched so far (the max-steps limit counts them)
+    steps: int = 0
+    # how deep this execution is in a chain of sub-workflow calls (0: started directly)
+    depth: int = 0
+    parent_execution_id: str | None = None
+    # optimistic concurrency: every state write of the executor requires the version it
+    # read and increments it, so that two executors never both apply a decision
+    version: int = 0
+    # tasks and events a state write committed but whose publication may not have
+    # happened yet (a transactional outbox, flushed idempotently)
+    outbox: dict[str, Any] | None = None
+    # a re-run: the execution it was derived from and the node it restarted at
+    rerun_of: str | None = None
+    rerun_from: list[str] | None = None
     created_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None
     finished_at: datetime | None = None
@@ -93,6 +113,9 @@ class NodeRun(PilotModel):
     node_type: str
     attempt: int
     status: NodeStatus
+    # a loop body node's run: its loop and the iteration (0-based, in item order)
+    loop_id: str | None = None
+    iteration: int | None = None
     input: Any = None
     output: Any = None
     error: NodeError | None = None

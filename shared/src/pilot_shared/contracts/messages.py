@@ -101,6 +101,25 @@ class NodeResult(PilotModel):
     usage: Usage | None = None
     duration_ms: float = 0.0
     started_at: datetime = Field(default_factory=utcnow)
+    # what the node actually ran on (its rendered config/prompt), for the execution log
+    input: Any = None
+
+
+class CancelRequest(PilotModel):
+    """anyone -> executor: stop a running execution (emits `execution.cancelled`)."""
+
+    execution_id: str
+    reason: str = "cancelled by request"
+
+
+class RerunRequest(PilotModel):
+    """anyone -> executor: run a new execution (`new_execution_id`) of the same workflow
+    and input as `execution_id`, reusing the outputs of every node that is not downstream
+    of `from_node_ids`. With no node ids, the nodes that failed are restarted."""
+
+    execution_id: str
+    new_execution_id: str = Field(default_factory=new_id)
+    from_node_ids: list[str] = Field(default_factory=list)
 
 
 RunnerMessage: TypeAlias = Annotated[NodeChunk | NodeResult, Field(discriminator="kind")]

@@ -137,6 +137,12 @@ class ApiConfig(PilotModel):
     query: dict[str, str] = Field(default_factory=dict)
     body: Any = None
     timeout_s: float = Field(default=30, gt=0, le=600)
+    # how `body` is sent: JSON, an urlencoded form (a mapping), or text as it renders
+    body_type: Literal["json", "form", "text"] = "json"
+    # how the response body is read: by its content type, or always as JSON / text
+    response_type: Literal["auto", "json", "text"] = "auto"
+    # a cap below the runner's PILOT_HTTP_MAX_RESPONSE_BYTES
+    max_response_bytes: int | None = Field(default=None, ge=1)
 
 
 class OutputConfig(PilotModel):
