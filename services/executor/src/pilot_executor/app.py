@@ -11,7 +11,13 @@ from pydantic import ValidationError
 
 from pilot_shared import subjects
 from pilot_shared.bus import work_subscriber
-from pilot_shared.contracts import RUNNER_MESSAGE_ADAPTER, RunnerMessage, RunRequest
+from pilot_shared.contracts import (
+    RUNNER_MESSAGE_ADAPTER,
+    CancelRequest,
+    RerunRequest,
+    RunnerMessage,
+    RunRequest,
+)
 from pilot_shared.service import ServiceResources, service_app
 
 from .consumers import BatchConsumer
@@ -25,7 +31,12 @@ def create_app(settings: ExecutorSettings | None = None) -> FastStream:
     settings = settings or ExecutorSettings()
     resources = ServiceResources("executor", settings)
     broker = resources.broker
-    manager = ExecutionManager(broker, lambda: resources.db)
+    manager = ExecutionManager(
+        broker,
+        lambda: resources.db,
+        limits=settings.limits(),
+        conflict_retries=settings.executor_conflict_retries,
+    )
 
     @work_subscriber(
         broker,
@@ -35,6 +46,14 @@ def create_app(settings: ExecutorSettings | None = None) -> FastStream:
     )
     async def on_run(request: RunRequest) -> None:
         await manager.handle_run(request)
+
+    @work_subscriber(broker, subjects.CANCEL, subjects.EXECUTOR_CANCEL_DURABLE)
+    async def on_cancel(request: CancelRequest) -> None:
+        await manager.handle_cancel(request)
+
+    @work_subscriber(broker, subjects.RERUN, subjects.EXECUTOR_RERUN_DURABLE)
+    async def on_rerun(request: RerunRequest) -> None:
+        await manager.handle_rerun(request)
 
     async def on_runner_messages(batch: list[Msg]) -> None:
         # chunks and results share one subject, so a batch holds them in the order the
@@ -70,9 +89,19 @@ def create_app(settings: ExecutorSettings | None = None) -> FastStream:
         await asyncio.gather(*resuming, return_exceptions=True)
 
     app = service_app(resources)
+    app.context.set_global("manager", manager)  # tests and ops read its counters
     app.after_startup(results.start)
     app.after_startup(resume_running)
     app.on_shutdown(stop_resuming)
     app.on_shutdown(results.stop)
     app.on_shutdown(manager.close)
+
+    async def report() -> None:
+        log.warning(
+            "executor stats: steps_applied=%d conflicts=%d",
+            manager.steps_applied,
+            manager.conflicts,
+        )
+
+    app.on_shutdown(report)
     return app

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic_core import to_jsonable_python
@@ -21,6 +21,7 @@ from pilot_shared.contracts import (
     TERMINAL_EXECUTION_STATUSES,
     Execution,
     ExecutionStatus,
+    LoopNode,
     NodeChunk,
     NodeError,
     NodeResult,
@@ -31,6 +32,7 @@ from pilot_shared.contracts import (
     utcnow,
 )
 from pilot_shared.repositories import node_run_id
+from pilot_shared.templating import TemplateError, evaluate, render
 
 from . import events
 from .events import PendingEvent
@@ -42,7 +44,17 @@ from .failure import (
     plan_failure,
 )
 from .scheduler import decide
-from .state import ExecutionState
+from .state import ACTIVE, ExecutionState, Scope, state_field
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-execution limits; exceeding one fails the execution with a clear reason."""
+
+    max_steps: int = 10_000  # node attempts dispatched, loop iterations included
+    max_wall_time_s: float = 3600.0
+    max_loop_iterations: int = 1000  # per loop, on top of the loop's own max_iterations
+    max_call_depth: int = 5  # sub-workflow nesting
 
 
 @dataclass(frozen=True)
@@ -50,6 +62,7 @@ class ScheduledRetry:
     node_id: str
     failed_attempt: int
     delay_ms: int
+    scope: Scope = None
 
 
 @dataclass
@@ -75,6 +88,32 @@ class Step:
         self.retries += later.retries
 
 
+def task_id_for(execution_id: str, node_id: str, attempt: int, scope: Scope) -> str:
+    base = f"{execution_id}:{node_id}:{attempt}"
+    return base if scope is None else f"{base}#{scope[0]}#{scope[1]}"
+
+
+def scope_of(task_id: str) -> Scope:
+    """The loop iteration a task (and so its result) belongs to, from its id."""
+    # the last two `#` parts: an execution id may itself hold `#` (a sub-workflow started
+    # from a loop body names its execution after the calling task)
+    parts = task_id.rsplit("#", 2)
+    if len(parts) != 3 or ":" in parts[1]:
+        return None
+    try:
+        return (parts[1], int(parts[2]))
+    except ValueError:
+        return None
+
+
+def _in_scope(event: PendingEvent, scope: Scope) -> PendingEvent:
+    if scope is None:
+        return event
+    return PendingEvent(
+        event.type, event.node_id, {**event.data, "loop_id": scope[0], "iteration": scope[1]}
+    )
+
+
 class WorkflowExecutor:
     def __init__(
         self,
@@ -82,10 +121,13 @@ class WorkflowExecutor:
         *,
         rng: random.Random | None = None,
         clock: Callable[[], datetime] = utcnow,
+        limits: Limits | None = None,
     ) -> None:
         self.state = state
         self._rng = rng or random.Random()
         self._clock = clock
+        self.limits = limits or Limits()
+        self._items: dict[str, list[Any]] = {}  # for_each items per loop, rendered once
 
     @property
     def execution(self) -> Execution:
@@ -99,32 +141,47 @@ class WorkflowExecutor:
 
     def start(self) -> Step:
         """Start a pending execution, or resume a running one: nodes waiting for a retry
-        are dispatched now (their timer died with the last executor), then every ready
-        node. Nodes marked running already have their task on the bus (the manager
-        publishes tasks before it persists the state that says so) and are left alone."""
+        get their timer back with the delay that remains (or are dispatched now if it is
+        due), then every ready node. Nodes marked running already have their task on the
+        bus (the manager commits tasks with the state that says so) and are left alone."""
         step = Step()
         if self.execution.status == "pending":
             self._set(step, status="running", started_at=self._clock())
             step.events.append(events.execution_started(self.execution))
+            if self.execution.depth > self.limits.max_call_depth:
+                self._finish(
+                    step,
+                    "failed",
+                    f"call depth limit exceeded: depth {self.execution.depth} "
+                    f"> max_call_depth={self.limits.max_call_depth}",
+                )
+                return step
         if self.execution.status != "running":
             return step
-        for node_id in self.state.order:
-            state = self.state.node_state(node_id)
-            if state.status == "retrying":
-                self._dispatch(step, node_id, state.attempt + 1)
+        now = self._clock()
+        for node_id, scope in self.state.active_slots():
+            state = self.state.node_state(node_id, scope)
+            if state.status != "retrying":
+                continue
+            due = state.next_attempt_at
+            if due is not None and due > now:
+                remaining = int((due - now).total_seconds() * 1000)
+                step.retries.append(ScheduledRetry(node_id, state.attempt, remaining, scope))
+            else:
+                self._dispatch(step, node_id, state.attempt + 1, scope)
         self._advance(step)
         return step
 
     def on_chunk(self, chunk: NodeChunk) -> Step:
         step = Step()
-        if self._is_current(chunk.node_id, chunk.attempt):
-            step.events.append(
-                PendingEvent(
-                    "node.chunk",
-                    chunk.node_id,
-                    {"text": chunk.text, "index": chunk.index, "attempt": chunk.attempt},
-                )
-            )
+        scope = scope_of(chunk.task_id)
+        if self._is_current(chunk.node_id, chunk.attempt, scope):
+            data: dict[str, Any] = {
+                "text": chunk.text,
+                "index": chunk.index,
+                "attempt": chunk.attempt,
+            }
+            step.events.append(_in_scope(PendingEvent("node.chunk", chunk.node_id, data), scope))
         return step
 
     def on_result(self, result: NodeResult) -> Step:
@@ -132,25 +189,29 @@ class WorkflowExecutor:
         settled, or for an attempt that is not the current one, is a redelivery or a
         straggler and changes nothing."""
         step = Step()
-        if not self._is_current(result.node_id, result.attempt):
+        scope = scope_of(result.task_id)
+        if not self._is_current(result.node_id, result.attempt, scope):
             return step
         node_id = result.node_id
         node = self.state.graph.nodes[node_id]
-        previous = self.state.node_state(node_id)
+        previous = self.state.node_state(node_id, scope)
         now = self._clock()
         if result.usage is not None:
             self._set(step, usage=self.execution.usage + result.usage)
         spent = _add(previous.usage, result.usage)
+        iteration = f"{scope[0]}:{scope[1]}" if scope is not None else ""
         step.node_runs.append(
             NodeRun(
-                id=node_run_id(self.execution.id, node_id, result.attempt),
+                id=node_run_id(self.execution.id, node_id, result.attempt, iteration),
                 execution_id=self.execution.id,
                 workflow_id=self.execution.workflow_id,
                 node_id=node_id,
                 node_type=node.type,
                 attempt=result.attempt,
                 status=result.status,
-                input=self.state.context_for(node_id),
+                loop_id=scope[0] if scope is not None else None,
+                iteration=scope[1] if scope is not None else None,
+                input=result.input if result.input is not None else self._context(node_id, scope),
                 output=result.output,
                 error=result.error,
                 started_at=result.started_at,
@@ -160,33 +221,47 @@ class WorkflowExecutor:
             )
         )
         settled = previous.model_copy(
-            update={"finished_at": now, "duration_ms": result.duration_ms, "usage": spent}
+            update={
+                "finished_at": now,
+                "duration_ms": result.duration_ms,
+                "usage": spent,
+                "next_attempt_at": None,
+            }
         )
         if result.status == "completed":
             settled = settled.model_copy(
                 update={"status": "completed", "output": result.output, "handle": result.handle}
             )
-            self._set_node(step, node_id, settled)
-            step.events.append(events.node_completed(node_id, settled, result.usage))
+            self._set_node(step, node_id, settled, scope)
+            step.events.append(
+                _in_scope(events.node_completed(node_id, settled, result.usage), scope)
+            )
         else:
             error = result.error or NodeError(
                 kind="internal", message="the runner reported a failure without an error"
             )
             self._on_failure(
-                step, node_id, settled.model_copy(update={"error": error}), error, result.usage
+                step, node_id, settled.model_copy(update={"error": error}), error, scope
             )
         self._advance(step)
         return step
 
-    def on_retry_due(self, node_id: str, failed_attempt: int) -> Step:
+    def on_retry_due(self, node_id: str, failed_attempt: int, scope: Scope = None) -> Step:
         step = Step()
-        state = self.state.node_state(node_id)
+        state = self.state.node_state(node_id, scope)
         if (
             self.execution.status == "running"
             and state.status == "retrying"
             and state.attempt == failed_attempt
         ):
-            self._dispatch(step, node_id, failed_attempt + 1)
+            self._dispatch(step, node_id, failed_attempt + 1, scope)
+        return step
+
+    def check_deadline(self) -> Step:
+        """Fail the execution if it has run past its wall-time limit (called by a timer:
+        an execution stuck on a slow node produces no other message to check it on)."""
+        step = Step()
+        self._check_wall_time(step)
         return step
 
     def fail(self, message: str) -> Step:
@@ -204,9 +279,9 @@ class WorkflowExecutor:
         return step
 
     def lost_events(self, stored: Iterable[PendingEvent]) -> list[PendingEvent]:
-        """Events the stored state implies but the event log lacks: a crash between
-        persisting a step's state and emitting its events loses them, and recovery emits
-        them from the state (marked `recovered`)."""
+        """Events the stored state implies but the event log lacks (top-level nodes).
+        The manager's outbox makes this unnecessary for executions it wrote; kept for
+        executions written before the outbox existed."""
         have = {e.key() for e in stored}
         expected: list[PendingEvent] = []
         ex = self.execution
@@ -235,14 +310,40 @@ class WorkflowExecutor:
 
     # --- how ---------------------------------------------------------------------------
 
-    def _is_current(self, node_id: str, attempt: int) -> bool:
+    def _is_current(self, node_id: str, attempt: int, scope: Scope) -> bool:
         if self.execution.status != "running" or node_id not in self.state.graph.nodes:
             return False
-        state = self.state.node_state(node_id)
+        if scope is not None and scope[0] not in self.state.body_order:
+            return False
+        state = self.state.node_state(node_id, scope)
         return state.status == "running" and state.attempt == attempt
 
+    def _context(self, node_id: str, scope: Scope) -> dict[str, Any]:
+        if scope is None:
+            return self.state.context_for(node_id)
+        loop_id, index = scope
+        loop = self.state.graph.nodes[loop_id]
+        assert isinstance(loop, LoopNode)
+        if loop.config.mode == "for_each":
+            items = self._loop_items(loop_id)
+            item = items[index] if index < len(items) else None
+            length: int | None = len(items)
+        else:
+            item, length = None, None
+        extra = {
+            "item": item,
+            "loop": {
+                "index": index + 1,  # Jinja's convention: loop.index counts from 1
+                "index0": index,
+                "first": index == 0,
+                "length": length,
+                "previous": self._iteration_output(loop_id, index - 1) if index else None,
+            },
+        }
+        return self.state.context_for(node_id, scope, extra)
+
     def _on_failure(
-        self, step: Step, node_id: str, state: NodeState, error: NodeError, usage: Usage | None
+        self, step: Step, node_id: str, state: NodeState, error: NodeError, scope: Scope
     ) -> None:
         node = self.state.graph.nodes[node_id]
         has_error_branch = any(
@@ -252,66 +353,292 @@ class WorkflowExecutor:
             node, state.attempt, error, has_error_branch=has_error_branch, rng=self._rng
         )
         if isinstance(action, RetryLater):
-            state = state.model_copy(update={"status": "retrying"})
-            self._set_node(step, node_id, state)
-            step.events.append(events.node_retrying(node_id, state, action.delay_ms))
-            step.retries.append(ScheduledRetry(node_id, state.attempt, action.delay_ms))
+            due = self._clock() + timedelta(milliseconds=action.delay_ms)
+            state = state.model_copy(update={"status": "retrying", "next_attempt_at": due})
+            self._set_node(step, node_id, state, scope)
+            step.events.append(
+                _in_scope(events.node_retrying(node_id, state, action.delay_ms), scope)
+            )
+            step.retries.append(ScheduledRetry(node_id, state.attempt, action.delay_ms, scope))
         elif isinstance(action, UseDefault):
             state = state.model_copy(
                 update={"status": "completed", "output": action.output, "handle": action.handle}
             )
-            self._set_node(step, node_id, state)
-            step.events.append(events.node_completed(node_id, state, usage))
+            self._set_node(step, node_id, state, scope)
+            step.events.append(_in_scope(events.node_completed(node_id, state, state.usage), scope))
         elif isinstance(action, TakeErrorBranch):
             state = state.model_copy(update={"status": "failed", "handle": ERROR_HANDLE})
-            self._set_node(step, node_id, state)
-            step.events.append(events.node_failed(node_id, state))
+            self._set_node(step, node_id, state, scope)
+            step.events.append(_in_scope(events.node_failed(node_id, state), scope))
         else:
             assert isinstance(action, FailExecution)
             state = state.model_copy(update={"status": "failed", "handle": None})
-            self._set_node(step, node_id, state)
-            step.events.append(events.node_failed(node_id, state))
-            self._finish(step, "failed", f"node '{node_id}' failed: {error.message}")
+            self._set_node(step, node_id, state, scope)
+            step.events.append(_in_scope(events.node_failed(node_id, state), scope))
+            where = f" (iteration {scope[1]} of loop '{scope[0]}')" if scope else ""
+            self._finish(step, "failed", f"node '{node_id}'{where} failed: {error.message}")
+
+    def _check_wall_time(self, step: Step) -> bool:
+        started = self.execution.started_at
+        if self.execution.status != "running" or started is None:
+            return False
+        elapsed = (self._clock() - started).total_seconds()
+        if elapsed <= self.limits.max_wall_time_s:
+            return False
+        self._finish(
+            step,
+            "failed",
+            f"wall time limit exceeded: running for {elapsed:.1f}s "
+            f"(max_wall_time_s={self.limits.max_wall_time_s:g})",
+        )
+        return True
 
     def _advance(self, step: Step) -> None:
-        if self.execution.status != "running":
+        if self.execution.status != "running" or self._check_wall_time(step):
             return
-        decision = decide(self.state.graph, self.state.order, self.state.states())
-        now = self._clock()
-        for node_id in decision.skipped:
-            self._set_node(step, node_id, NodeState(status="skipped", finished_at=now))
-            step.events.append(events.node_skipped(node_id))
-        for node_id in decision.ready:
-            self._dispatch(step, node_id, self.state.node_state(node_id).attempt + 1)
-        if not self.state.active_nodes():
+        while self.execution.status == "running":
+            decision = decide(self.state.graph, self.state.order, self.state.states())
+            now = self._clock()
+            for node_id in decision.skipped:
+                self._set_node(step, node_id, NodeState(status="skipped", finished_at=now))
+                step.events.append(events.node_skipped(node_id))
+            for node_id in decision.ready:
+                if self.execution.status != "running":
+                    return
+                if isinstance(self.state.graph.nodes[node_id], LoopNode):
+                    self._start_loop(step, node_id)
+                else:
+                    self._dispatch(step, node_id, self.state.node_state(node_id).attempt + 1)
+            settled_a_loop = False
+            for node_id in self.state.order:
+                if self.execution.status != "running":
+                    return
+                if (
+                    isinstance(self.state.graph.nodes[node_id], LoopNode)
+                    and self.state.node_state(node_id).status == "running"
+                ):
+                    settled_a_loop |= self._advance_loop(step, node_id)
+            if not settled_a_loop:
+                break
+        if self.execution.status == "running" and not self.state.active_nodes():
             self._finish(step, "completed")
 
-    def _dispatch(self, step: Step, node_id: str, attempt: int) -> None:
+    # --- loops -------------------------------------------------------------------------
+
+    def _loop_items(self, loop_id: str) -> list[Any]:
+        """The items of a for_each loop: its template rendered over the loop's context.
+        Upstream outputs never change, so a rebuilt executor renders the same list."""
+        if loop_id not in self._items:
+            loop = self.state.graph.nodes[loop_id]
+            assert isinstance(loop, LoopNode) and loop.config.items is not None
+            value = render(loop.config.items, self.state.context_for(loop_id))
+            if isinstance(value, tuple):
+                value = list(value)
+            if not isinstance(value, list):
+                raise TemplateError(
+                    f"the loop's items must be a list, but the template gave {type(value).__name__}"
+                )
+            self._items[loop_id] = value
+        return self._items[loop_id]
+
+    def _start_loop(self, step: Step, loop_id: str) -> None:
+        loop = self.state.graph.nodes[loop_id]
+        assert isinstance(loop, LoopNode)
+        state = NodeState(status="running", attempt=1, started_at=self._clock())
+        self._set_node(step, loop_id, state)
+        step.events.append(events.node_started(loop, state))
+        if loop.config.mode != "for_each":
+            return
+        try:
+            items = self._loop_items(loop_id)
+        except TemplateError as exc:
+            self._loop_failed(step, loop_id, NodeError(kind="template", message=str(exc)))
+            return
+        limit = min(loop.config.max_iterations, self.limits.max_loop_iterations)
+        if len(items) > limit:
+            which = (
+                f"the loop's max_iterations={loop.config.max_iterations}"
+                if loop.config.max_iterations <= self.limits.max_loop_iterations
+                else f"the executor's max_loop_iterations={self.limits.max_loop_iterations}"
+            )
+            self._loop_failed(
+                step,
+                loop_id,
+                NodeError(
+                    kind="limit",
+                    message=f"loop iteration limit exceeded: {len(items)} items > {which}",
+                ),
+            )
+
+    def _loop_failed(self, step: Step, loop_id: str, error: NodeError) -> None:
+        state = self.state.node_state(loop_id).model_copy(
+            update={"error": error, "finished_at": self._clock(), "status": "failed"}
+        )
+        step.node_runs.append(self._loop_run(state, None, loop_id))
+        self._on_failure(step, loop_id, state, error, None)
+
+    def _loop_run(self, state: NodeState, input_: Any, node_id: str) -> NodeRun:
+        """The execution log's record of a loop node (the executor runs it itself)."""
+        return NodeRun(
+            id=node_run_id(self.execution.id, node_id, state.attempt or 1),
+            execution_id=self.execution.id,
+            workflow_id=self.execution.workflow_id,
+            node_id=node_id,
+            node_type="loop",
+            attempt=state.attempt or 1,
+            status="completed" if state.status == "completed" else "failed",
+            input=input_,
+            output=state.output,
+            error=state.error,
+            started_at=state.started_at,
+            finished_at=state.finished_at,
+            duration_ms=state.duration_ms,
+        )
+
+    def _iteration_output(self, loop_id: str, index: int) -> Any:
+        body = self.state.body_order.get(loop_id) or []
+        loop = self.state.graph.nodes[loop_id]
+        assert isinstance(loop, LoopNode)
+        last = loop.config.body[-1] if loop.config.body else (body[-1] if body else None)
+        if last is None:
+            return None
+        state = self.state.node_state(last, (loop_id, index))
+        return state.output if state.status == "completed" else None
+
+    def _advance_loop(self, step: Step, loop_id: str) -> bool:
+        """Move a running loop on: settle what its iterations decided, start iterations
+        up to the concurrency cap (for_each) or while the condition holds (while), and
+        complete the loop once every iteration settled. True when the loop settled."""
+        loop = self.state.graph.nodes[loop_id]
+        assert isinstance(loop, LoopNode)
+        cfg = loop.config
+        body = self.state.body_order.get(loop_id, [])
+        started = self.state.started_iterations(loop_id)
+        active = 0
+        for index in range(started):
+            active += self._advance_iteration(step, loop_id, index, body)
+            if self.execution.status != "running":
+                return False
+        if cfg.mode == "for_each":
+            try:
+                total = len(self._loop_items(loop_id))
+            except TemplateError as exc:
+                self._loop_failed(step, loop_id, NodeError(kind="template", message=str(exc)))
+                return True
+            while started < total and active < cfg.concurrency:
+                active += self._advance_iteration(step, loop_id, started, body)
+                started += 1
+                if self.execution.status != "running":
+                    return False
+            if started < total or active:
+                return False
+        else:
+            if active:
+                return False
+            previous = self._iteration_output(loop_id, started - 1) if started else None
+            context = self.state.context_for(
+                loop_id,
+                extra={
+                    "loop": {"index": started + 1, "index0": started, "previous": previous},
+                    "item": previous,
+                },
+            )
+            assert cfg.condition is not None
+            try:
+                go_on = bool(evaluate(cfg.condition, context))
+            except TemplateError as exc:
+                self._loop_failed(step, loop_id, NodeError(kind="template", message=str(exc)))
+                return True
+            if go_on:
+                limit = min(cfg.max_iterations, self.limits.max_loop_iterations)
+                if started >= limit:
+                    self._loop_failed(
+                        step,
+                        loop_id,
+                        NodeError(
+                            kind="limit",
+                            message=(
+                                "loop iteration limit exceeded: the while condition still "
+                                f"held after {started} iterations (max_iterations={limit})"
+                            ),
+                        ),
+                    )
+                    return True
+                self._advance_iteration(step, loop_id, started, body)
+                return False
+            total = started
+        results = [self._iteration_output(loop_id, i) for i in range(total)]
+        now = self._clock()
+        state = self.state.node_state(loop_id)
+        duration = (
+            round((now - state.started_at).total_seconds() * 1000, 3) if state.started_at else 0.0
+        )
+        done = state.model_copy(
+            update={
+                "status": "completed",
+                "output": results,
+                "handle": None,
+                "finished_at": now,
+                "duration_ms": duration,
+            }
+        )
+        self._set_node(step, loop_id, done)
+        step.node_runs.append(self._loop_run(done, {"iterations": total}, loop_id))
+        step.events.append(events.node_completed(loop_id, done, None))
+        return True
+
+    def _advance_iteration(self, step: Step, loop_id: str, index: int, body: list[str]) -> int:
+        """Dispatch what is ready in one iteration and skip what its branches left out;
+        1 if the iteration is still active afterwards, else 0."""
+        scope = (loop_id, index)
+        decision = decide(self.state.graph, body, self.state.scoped_states(loop_id, index))
+        now = self._clock()
+        for node_id in decision.skipped:
+            self._set_node(step, node_id, NodeState(status="skipped", finished_at=now), scope)
+            step.events.append(_in_scope(events.node_skipped(node_id), scope))
+        for node_id in decision.ready:
+            if self.execution.status != "running":
+                return 0
+            self._dispatch(step, node_id, self.state.node_state(node_id, scope).attempt + 1, scope)
+        return int(any(self.state.node_state(b, scope).status in ACTIVE for b in body))
+
+    # --- dispatch and finish -------------------------------------------------------------
+
+    def _dispatch(self, step: Step, node_id: str, attempt: int, scope: Scope = None) -> None:
+        if self.execution.steps >= self.limits.max_steps:
+            self._finish(
+                step,
+                "failed",
+                f"step limit exceeded: {self.execution.steps} node attempts ran "
+                f"(max_steps={self.limits.max_steps})",
+            )
+            return
+        self._set(step, steps=self.execution.steps + 1)
         node = self.state.graph.nodes[node_id]
-        previous = self.state.node_state(node_id)
+        previous = self.state.node_state(node_id, scope)
         state = NodeState(
             status="running", attempt=attempt, started_at=self._clock(), usage=previous.usage
         )
-        self._set_node(step, node_id, state)
+        self._set_node(step, node_id, state, scope)
         step.tasks.append(
             NodeTask(
-                task_id=f"{self.execution.id}:{node_id}:{attempt}",
+                task_id=task_id_for(self.execution.id, node_id, attempt, scope),
                 execution_id=self.execution.id,
                 workflow_id=self.execution.workflow_id,
                 node=node,
                 attempt=attempt,
-                context=self.state.context_for(node_id),
+                context=self._context(node_id, scope),
             )
         )
-        step.events.append(events.node_started(node, state))
+        step.events.append(_in_scope(events.node_started(node, state), scope))
 
     def _finish(self, step: Step, status: ExecutionStatus, error: str | None = None) -> None:
         now = self._clock()
-        for node_id in self.state.active_nodes():
-            cancelled = self.state.node_state(node_id).model_copy(
-                update={"status": "cancelled", "finished_at": now}
+        for node_id, scope in self.state.active_slots():
+            cancelled = self.state.node_state(node_id, scope).model_copy(
+                update={"status": "cancelled", "finished_at": now, "next_attempt_at": None}
             )
-            self._set_node(step, node_id, cancelled)
+            self._set_node(step, node_id, cancelled, scope)
         started = self.execution.started_at
         duration_ms = round((now - started).total_seconds() * 1000, 3) if started else 0.0
         self._set(
@@ -341,9 +668,9 @@ class WorkflowExecutor:
             setattr(self.execution, name, value)
             step.fields[name] = to_jsonable_python(value)
 
-    def _set_node(self, step: Step, node_id: str, state: NodeState) -> None:
-        self.execution.node_states[node_id] = state
-        step.fields[f"node_states.{node_id}"] = state.model_dump(mode="json")
+    def _set_node(self, step: Step, node_id: str, state: NodeState, scope: Scope = None) -> None:
+        self.state.put(node_id, scope, state)
+        step.fields[state_field(node_id, scope)] = state.model_dump(mode="json")
 
 
 def _add(a: Usage | None, b: Usage | None) -> Usage | None:

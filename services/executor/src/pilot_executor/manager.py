@@ -2,38 +2,51 @@
 
 Per execution it keeps one `WorkflowExecutor` in memory (rebuilt from the store when
 missing, so a restarted executor resumes) and one lock, so that a run request, results
-and retry timers of the same execution never interleave.
+and retry timers of the same execution never interleave in this process.
 
-A step is applied in an order chosen for crashes:
-1. publish the tasks (msg id `<execution>:<node>:<attempt>`: a second publish is a no-op);
-2. persist the state (`node_states.<id>`, usage, status, ...) and the node runs;
-3. number, store and publish the events.
-So "running" in the store always means the task is on the bus, and a crash before 2
-replays the step from the redelivered message. A crash between 2 and 3 loses events: the
-next executor to load the execution emits them from the state (`lost_events`).
+Any number of executor processes share the work (one durable consumer per subject, so
+each message goes to one of them). Concurrent updates to one execution are made safe by
+optimistic concurrency plus a transactional outbox (docs/ARCHITECTURE.md, "Executors"):
+1. the step's state changes, its tasks and its numbered events (`last_seq` advanced) are
+   written in ONE conditional update that requires the execution's `version` this
+   process read and increments it. If another executor wrote first, nothing is written:
+   this process reloads the execution and decides again (results of settled nodes are
+   ignored, so redoing is safe);
+2. the committed tasks and events (the `outbox`) are then published (tasks with msg id
+   `<execution>:<node>:<attempt>`, events `<execution>:<seq>`: JetStream drops a second
+   publish), the events stored keyed by (execution, seq), and the outbox cleared.
+Whoever loads an execution first flushes an outbox left by a process that died between 1
+and 2, so a crash loses no task and no event, and `seq` never has a gap or a duplicate.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import weakref
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from faststream.nats import NatsBroker
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from pilot_shared import metrics, subjects
 from pilot_shared.bus import publish
 from pilot_shared.contracts import (
     TERMINAL_EXECUTION_STATUSES,
+    CancelRequest,
     Execution,
     ExecutionEvent,
     NodeChunk,
     NodeResult,
+    NodeTask,
+    RerunRequest,
     RunRequest,
     Workflow,
+    utcnow,
 )
 from pilot_shared.graph import GraphValidationError, validate_workflow
 from pilot_shared.repositories import (
@@ -44,7 +57,8 @@ from pilot_shared.repositories import (
 )
 from pilot_shared.store import Document
 
-from .engine import ScheduledRetry, Step, WorkflowExecutor
+from .control import RerunError, plan_rerun
+from .engine import Limits, ScheduledRetry, Step, WorkflowExecutor
 from .events import PendingEvent
 from .state import ExecutionState
 
@@ -54,6 +68,10 @@ _EVENT_PAGE = 1000
 _RETRY_AGAIN_MS = 2000
 
 
+class Conflict(Exception):
+    """Another executor wrote the execution since this process read it."""
+
+
 class ExecutionManager:
     def __init__(
         self,
@@ -61,16 +79,23 @@ class ExecutionManager:
         db: Callable[[], AsyncDatabase[Document]],
         *,
         rng: random.Random | None = None,
+        limits: Limits | None = None,
+        conflict_retries: int = 20,
     ) -> None:
         self._broker = broker
         self._db = db  # the store opens after the app is built: resolve it when used
         self._rng = rng or random.Random()
+        self._limits = limits or Limits()
+        self._conflict_retries = conflict_retries
         self._executors: dict[str, WorkflowExecutor] = {}
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._timers: set[asyncio.Task[None]] = set()
+        self._deadlines: dict[str, asyncio.Task[None]] = {}
         # per execution, (node, attempt) -> index of the last chunk turned into an event;
         # kept apart from the executor so that it survives the executor being rebuilt
         self._chunk_marks: dict[str, dict[tuple[str, int], int]] = {}
+        self.steps_applied = 0  # committed state writes (tests read it)
+        self.conflicts = 0
 
     # --- repositories --------------------------------------------------------------------
 
@@ -98,6 +123,38 @@ class ExecutionManager:
         running finds it in memory and has nothing to redo."""
         await self._with_execution(request.execution_id, None, workflow_id=request.workflow_id)
 
+    async def handle_cancel(self, request: CancelRequest) -> None:
+        """Cancel the execution (emits `execution.cancelled`); a finished one stays as it
+        is. A pending execution is cancelled without starting it."""
+        await self._with_execution(
+            request.execution_id, lambda ex: ex.cancel(request.reason), resume=False
+        )
+
+    async def handle_rerun(self, request: RerunRequest) -> Execution | None:
+        """Create the re-run execution (idempotently: a redelivered request finds it) and
+        run it. None when the original execution or its workflow does not exist."""
+        existing = await self.executions.get(request.new_execution_id)
+        if existing is None:
+            original = await self.executions.get(request.execution_id)
+            if original is None:
+                log.warning("re-run of a missing execution %s", request.execution_id)
+                return None
+            workflow = await self.workflows.get(original.workflow_id)
+            if workflow is None:
+                log.warning("re-run of %s: its workflow is gone", request.execution_id)
+                return None
+            try:
+                existing = plan_rerun(
+                    original, workflow, request.from_node_ids, request.new_execution_id
+                )
+            except RerunError as exc:
+                log.warning("re-run of %s refused: %s", request.execution_id, exc)
+                return None
+            with contextlib.suppress(DuplicateKeyError):
+                await self.executions.insert(existing)
+        await self._with_execution(existing.id, None, workflow_id=existing.workflow_id)
+        return existing
+
     async def handle_runner_messages(self, messages: Sequence[NodeChunk | NodeResult]) -> None:
         """A batch of chunks and results, in the order the runners produced them: each
         execution's share in order, different executions at once. If any execution's
@@ -119,6 +176,7 @@ class ExecutionManager:
         emitted: dict[tuple[str, int], int] = {}
 
         def handle(executor: WorkflowExecutor) -> Step:
+            emitted.clear()  # a conflict replays the whole share
             step = Step()
             for message in share:
                 if isinstance(message, NodeChunk):
@@ -141,13 +199,15 @@ class ExecutionManager:
 
     async def retry_due(self, execution_id: str, retry: ScheduledRetry) -> None:
         await self._with_execution(
-            execution_id, lambda ex: ex.on_retry_due(retry.node_id, retry.failed_attempt)
+            execution_id,
+            lambda ex: ex.on_retry_due(retry.node_id, retry.failed_attempt, retry.scope),
         )
 
     async def resume_running(self, page: int = 200) -> int:
         """Load every execution the store says is running, at start-up: one whose last
         message was handled by a process that died may have nothing left on the bus to
-        wake it (a node waiting for its retry timer). Loading resumes it."""
+        wake it (a node waiting for its retry timer, an unflushed outbox). Loading
+        resumes it."""
         ids: list[str] = []
         while True:  # ids first: executions finishing meanwhile would shift the pages
             batch = await self.executions.list(status="running", skip=len(ids), limit=page)
@@ -162,10 +222,12 @@ class ExecutionManager:
         return len(ids)
 
     async def close(self) -> None:
-        for timer in list(self._timers):
+        timers = [*self._timers, *self._deadlines.values()]
+        for timer in timers:
             timer.cancel()
-        if self._timers:
-            await asyncio.gather(*self._timers, return_exceptions=True)
+        if timers:
+            await asyncio.gather(*timers, return_exceptions=True)
+        self._deadlines.clear()
         self._executors.clear()
 
     # --- the execution's lifecycle in memory ---------------------------------------------
@@ -176,37 +238,71 @@ class ExecutionManager:
         action: Callable[[WorkflowExecutor], Step] | None,
         *,
         workflow_id: str | None = None,
+        resume: bool = True,
     ) -> bool:
-        """Run `action` on the execution under its lock and apply the step it returns.
-        True when the execution has finished (or does not exist)."""
+        """Run `action` on the execution under its lock and apply the step it returns;
+        on a conflict with another executor, reload and run it again. True when the
+        execution has finished (or does not exist)."""
         lock = self._locks.get(execution_id)
         if lock is None:
             lock = self._locks[execution_id] = asyncio.Lock()
         async with lock:
-            try:
-                executor = self._executors.get(execution_id)
-                if executor is None:
-                    executor = await self._load(execution_id, workflow_id)
-                    if executor is None:
-                        return True
-                if action is not None:
-                    step = action(executor)
-                    if not step.empty:
-                        await self._apply(executor, step)
-                if executor.finished:
+            for _ in range(self._conflict_retries):
+                try:
+                    return await self._attempt(execution_id, action, workflow_id, resume)
+                except Conflict:
+                    self.conflicts += 1
                     self._executors.pop(execution_id, None)
-                    return True
-                self._executors[execution_id] = executor
-                return False
-            except BaseException:
-                # memory may now be ahead of the store: forget it, and let the
-                # redelivered message rebuild the execution from what was persisted
-                self._executors.pop(execution_id, None)
-                raise
+                    await asyncio.sleep(self._rng.uniform(0, 0.01))
+                except BaseException:
+                    # memory may now be ahead of the store: forget it, and let the
+                    # redelivered message rebuild the execution from what was persisted
+                    self._executors.pop(execution_id, None)
+                    raise
+            raise RuntimeError(f"execution {execution_id}: too many concurrent-update conflicts")
 
-    async def _load(self, execution_id: str, workflow_id: str | None) -> WorkflowExecutor | None:
-        """Rebuild an execution from the store: emit the events a crash lost, then start
-        it (pending) or resume it (running). None when there is nothing to run."""
+    async def _attempt(
+        self,
+        execution_id: str,
+        action: Callable[[WorkflowExecutor], Step] | None,
+        workflow_id: str | None,
+        resume: bool,
+    ) -> bool:
+        executor = self._executors.get(execution_id)
+        cached = executor is not None
+        if executor is None:
+            executor = await self._load(execution_id, workflow_id, resume)
+            if executor is None:
+                return True
+        if action is not None:
+            step = action(executor)
+            if not step.empty:
+                await self._apply(executor, step)
+            elif cached and not await self._is_fresh(executor):
+                # "nothing to do" decided on memory another executor has moved past (the
+                # result is for a node this process still sees pending): decide again on
+                # the stored state, or the message would be acked and its news lost
+                raise Conflict(execution_id)
+        if executor.finished:
+            self._executors.pop(execution_id, None)
+            deadline = self._deadlines.pop(execution_id, None)
+            if deadline is not None and deadline is not asyncio.current_task():
+                deadline.cancel()
+            return True
+        self._executors[execution_id] = executor
+        self._watch_deadline(executor)
+        return False
+
+    async def _is_fresh(self, executor: WorkflowExecutor) -> bool:
+        version = await self.executions.version(executor.execution.id)
+        return version is None or version == executor.execution.version
+
+    async def _load(
+        self, execution_id: str, workflow_id: str | None, resume: bool = True
+    ) -> WorkflowExecutor | None:
+        """Rebuild an execution from the store: flush what a crash left in its outbox,
+        then start it (pending) or resume it (running). None when there is nothing to
+        run."""
         execution = await self.executions.get(execution_id)
         if execution is None:
             log.warning("execution %s does not exist; ignoring the message", execution_id)
@@ -219,33 +315,48 @@ class ExecutionManager:
                 workflow_id,
             )
             return None
+        if execution.outbox:
+            await self._flush(execution, execution.outbox, execution.version)
+            execution.outbox = None
+        if execution.status in TERMINAL_EXECUTION_STATUSES:
+            return self._executor(execution, Workflow(id=execution.workflow_id))
         workflow = await self.workflows.get(execution.workflow_id)
         problem = None
+        state: ExecutionState | None = None
         if workflow is None:
             problem = f"workflow {execution.workflow_id} does not exist"
         else:
             try:
                 validate_workflow(workflow)
+                state = ExecutionState.build(execution, workflow)
             except GraphValidationError as exc:
                 problem = f"the workflow is not valid: {exc}"
-        if problem is not None or workflow is None:
+        if problem is not None or state is None:
             # an empty stand-in graph is enough to record the failure
             executor = self._executor(execution, Workflow(id=execution.workflow_id))
             await self._apply(executor, executor.fail(problem or "no workflow"))
             return executor
-        executor = self._executor(execution, workflow)
-        lost = executor.lost_events(await self._stored_events(execution_id))
-        if lost:
-            log.warning("execution %s: emitting %d events a crash lost", execution_id, len(lost))
-            await self._emit(executor.execution, lost)
-        if not executor.finished:
+        executor = WorkflowExecutor(state, rng=self._rng, limits=self._limits)
+        if execution.version == 0 and execution.status == "running":
+            # written before the outbox existed: events a crash lost are rebuilt
+            lost = executor.lost_events(await self._stored_events(execution_id))
+            if lost:
+                log.warning(
+                    "execution %s: emitting %d events a crash lost", execution_id, len(lost)
+                )
+                executor.state.execution.last_seq = await self._emit_legacy(execution, lost)
+        if resume and not executor.finished:
             if execution.status == "running":
                 log.info("resuming execution %s", execution_id)
-            await self._apply(executor, executor.start())
+            step = executor.start()
+            if not step.empty:
+                await self._apply(executor, step)
         return executor
 
     def _executor(self, execution: Execution, workflow: Workflow) -> WorkflowExecutor:
-        return WorkflowExecutor(ExecutionState.build(execution, workflow), rng=self._rng)
+        return WorkflowExecutor(
+            ExecutionState.build(execution, workflow), rng=self._rng, limits=self._limits
+        )
 
     async def _stored_events(self, execution_id: str) -> list[PendingEvent]:
         out: list[PendingEvent] = []
@@ -257,26 +368,22 @@ class ExecutionManager:
                 return out
             after = page[-1].seq
 
+    async def _emit_legacy(self, execution: Execution, pending: list[PendingEvent]) -> int:
+        first = await self.executions.allocate_seq(execution.id, len(pending))
+        batch = self._number(execution, pending, first)
+        await self.events.insert_many(batch)
+        subject = subjects.execution_events(execution.workflow_id, execution.id)
+        for event in batch:
+            await publish(self._broker, event, subject, msg_id=f"{execution.id}:{event.seq}")
+        return first + len(pending) - 1
+
     # --- carrying out a step -------------------------------------------------------------
 
-    async def _apply(self, executor: WorkflowExecutor, step: Step) -> None:
-        execution = executor.execution
-        for task in step.tasks:
-            await publish(self._broker, task, subjects.tasks(task.node.type), msg_id=task.task_id)
-        if step.fields:
-            await self.executions.set_fields(execution.id, step.fields)
-        for run in step.node_runs:
-            await self.node_runs.upsert(run)
-        await self._emit(execution, step.events)
-        for retry in step.retries:
-            self._schedule(execution.id, retry)
-        _observe(executor, step)
-
-    async def _emit(self, execution: Execution, pending: list[PendingEvent]) -> None:
-        if not pending:
-            return
-        first = await self.executions.allocate_seq(execution.id, len(pending))
-        batch = [
+    @staticmethod
+    def _number(
+        execution: Execution, pending: list[PendingEvent], first: int
+    ) -> list[ExecutionEvent]:
+        return [
             ExecutionEvent(
                 execution_id=execution.id,
                 workflow_id=execution.workflow_id,
@@ -287,30 +394,90 @@ class ExecutionManager:
             )
             for i, e in enumerate(pending)
         ]
-        await self.events.insert_many(batch)
-        subject = subjects.execution_events(execution.workflow_id, execution.id)
-        for event in batch:
-            await publish(self._broker, event, subject, msg_id=f"{execution.id}:{event.seq}")
+
+    async def _apply(self, executor: WorkflowExecutor, step: Step) -> None:
+        execution = executor.execution
+        read_version = execution.version
+        batch = self._number(execution, step.events, execution.last_seq + 1)
+        outbox: dict[str, Any] | None = None
+        if step.tasks or batch:
+            outbox = {
+                "tasks": [t.model_dump(mode="json") for t in step.tasks],
+                "events": [e.model_dump(mode="json") for e in batch],
+            }
+        fields = dict(step.fields)
+        fields["last_seq"] = execution.last_seq + len(batch)
+        fields["version"] = read_version + 1
+        fields["outbox"] = outbox
+        for run in step.node_runs:  # idempotent by id, and true whoever commits
+            await self.node_runs.upsert(run)
+        if not await self.executions.set_fields_if_version(execution.id, fields, read_version):
+            raise Conflict(execution.id)
+        execution.version = read_version + 1
+        execution.last_seq += len(batch)
+        self.steps_applied += 1
+        if outbox is not None:
+            await self._flush(execution, outbox, execution.version)
+        for retry in step.retries:
+            self._schedule(execution.id, retry)
+        _observe(executor, step)
+
+    async def _flush(self, execution: Execution, outbox: dict[str, Any], version: int) -> None:
+        """Publish and store what a committed write put in the outbox; every part is
+        idempotent, so flushing twice (a crash, two executors) changes nothing."""
+        for raw in outbox.get("tasks") or []:
+            task = NodeTask.model_validate(raw)
+            await publish(self._broker, task, subjects.tasks(task.node.type), msg_id=task.task_id)
+        batch = [ExecutionEvent.model_validate(raw) for raw in outbox.get("events") or []]
+        if batch:
+            await self.events.insert_many(batch)
+            subject = subjects.execution_events(execution.workflow_id, execution.id)
+            for event in batch:
+                await publish(self._broker, event, subject, msg_id=f"{execution.id}:{event.seq}")
+        await self.executions.clear_outbox(execution.id, version)
 
     def _schedule(self, execution_id: str, retry: ScheduledRetry, tries: int = 10) -> None:
-        """The next attempt after the backoff. The timer lives in this process only: if
-        the process dies first, whichever executor loads the execution next dispatches the
-        retry at once (see `WorkflowExecutor.start`)."""
+        """The next attempt after the backoff. The due time is stored with the node
+        (`next_attempt_at`), so if this process dies first, whichever executor loads the
+        execution next sets the timer again for the delay that remains."""
 
         async def fire() -> None:
-            await asyncio.sleep(retry.delay_ms / 1000)
+            await asyncio.sleep(max(retry.delay_ms, 0) / 1000)
             try:
                 await self.retry_due(execution_id, retry)
             except Exception:
                 # no message will be redelivered for a timer: try again a while later
                 log.exception("retry of %s in execution %s failed", retry.node_id, execution_id)
                 if tries > 1:
-                    later = ScheduledRetry(retry.node_id, retry.failed_attempt, _RETRY_AGAIN_MS)
+                    later = ScheduledRetry(
+                        retry.node_id, retry.failed_attempt, _RETRY_AGAIN_MS, retry.scope
+                    )
                     self._schedule(execution_id, later, tries - 1)
 
         timer = asyncio.create_task(fire(), name=f"retry:{execution_id}:{retry.node_id}")
         self._timers.add(timer)
         timer.add_done_callback(self._timers.discard)
+
+    def _watch_deadline(self, executor: WorkflowExecutor) -> None:
+        """One timer per running execution at its wall-time limit: a node that never
+        answers produces no message to check the limit on."""
+        execution = executor.execution
+        if execution.id in self._deadlines or execution.started_at is None:
+            return
+        remaining = (
+            execution.started_at.timestamp() + self._limits.max_wall_time_s - utcnow().timestamp()
+        )
+
+        async def fire() -> None:
+            await asyncio.sleep(max(remaining, 0) + 0.05)
+            try:
+                await self._with_execution(execution.id, lambda ex: ex.check_deadline())
+            except Exception:
+                log.exception("wall-time check of execution %s failed", execution.id)
+            finally:
+                self._deadlines.pop(execution.id, None)
+
+        self._deadlines[execution.id] = asyncio.create_task(fire(), name=f"deadline:{execution.id}")
 
 
 def _observe(executor: WorkflowExecutor, step: Step) -> None:
