@@ -197,10 +197,7 @@ async def test_llm_json_schema_gives_structured_output_offline() -> None:
 @pytest.mark.parametrize(
     "node",
     [
-        {"id": "n", "type": "api", "config": {"url": "https://example.com"}},
         {"id": "n", "type": "loop", "config": {"items": "{{ input.items }}", "body": ["x"]}},
-        {"id": "n", "type": "knowledge"},
-        {"id": "n", "type": "tool", "config": {"tool": "search"}},
     ],
 )
 async def test_unbuilt_node_types_fail_loudly(node: dict[str, Any]) -> None:
@@ -245,7 +242,12 @@ async def test_a_crashing_handler_still_ends_with_a_result() -> None:
 
 async def test_handlers_raise_node_failure_with_a_node_error() -> None:
     failure = NodeFailure("provider", "x", retryable=True)
-    assert failure.error.model_dump() == {"kind": "provider", "message": "x", "retryable": True}
+    assert failure.error.model_dump() == {
+        "kind": "provider",
+        "message": "x",
+        "retryable": True,
+        "retry_after_s": None,
+    }
 
 
 @pytest.mark.parametrize(

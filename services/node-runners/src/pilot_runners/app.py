@@ -10,7 +10,7 @@ from faststream.nats.annotations import NatsMessage
 
 from pilot_shared import subjects
 from pilot_shared.bus import publish, work_subscriber
-from pilot_shared.contracts import NODE_TYPES, NodeChunk, NodeTask
+from pilot_shared.contracts import NODE_TYPES, NodeChunk, NodeTask, RunRequest
 from pilot_shared.service import ServiceResources, service_app
 
 from .registry import Registry, build_registry
@@ -31,7 +31,14 @@ def create_app(
     if unknown:
         raise ValueError(f"unknown node types {unknown}; choose from {list(NODE_TYPES)}")
     resources = ServiceResources("runners", settings)
-    registry = registry or build_registry(settings)
+    if registry is None:
+        broker = resources.broker
+
+        async def publish_run(request: RunRequest) -> None:
+            # msg id = execution id: a repeated request is one run (as from the gateway)
+            await publish(broker, request, subjects.RUN, msg_id=request.execution_id)
+
+        registry = build_registry(settings, publish_run=publish_run)
     for node_type in selected:
         _subscribe(resources, registry, settings, node_type)
     app = service_app(resources)

@@ -27,9 +27,17 @@ class NodeFailure(Exception):
     """Raised by a handler for a failure it understands; becomes a failed NodeResult."""
 
     def __init__(
-        self, kind: str, message: str, *, retryable: bool = False, credentials: bool = False
+        self,
+        kind: str,
+        message: str,
+        *,
+        retryable: bool = False,
+        credentials: bool = False,
+        retry_after_s: float | None = None,
     ) -> None:
         super().__init__(message)
-        self.error = NodeError(kind=kind, message=message, retryable=retryable)
+        self.error = NodeError(
+            kind=kind, message=message, retryable=retryable, retry_after_s=retry_after_s
+        )
         # the provider refused our credentials: no other model of it will do better
         self.credentials = credentials

@@ -196,7 +196,9 @@ class SafeHttpClient:
         data: dict[str, Any] | None = None,
         content: bytes | None = None,
         timeout_s: float = 30,
+        max_response_bytes: int | None = None,
     ) -> SafeResponse:
+        cap = min(max_response_bytes or self.max_response_bytes, self.max_response_bytes)
         current = _parse(url)
         if params:
             current = current.copy_merge_params(params)
@@ -232,10 +234,8 @@ class SafeHttpClient:
                 body = bytearray()
                 async for chunk in response.aiter_bytes():
                     body += chunk
-                    if len(body) > self.max_response_bytes:
-                        raise ResponseTooLargeError(
-                            f"response is over the {self.max_response_bytes}-byte cap"
-                        )
+                    if len(body) > cap:
+                        raise ResponseTooLargeError(f"response is over the {cap}-byte cap")
                 return SafeResponse(
                     response.status_code, response.headers, bytes(body), str(target.url)
                 )

@@ -55,6 +55,7 @@ async def run_task(task: NodeTask, handler: Handler, emit_chunk: EmitChunk) -> N
             output=outcome.output,
             handle=outcome.handle,
             usage=outcome.usage,
+            input=outcome.input,
         )
     return NodeResult(**common, status="failed", error=error)
 

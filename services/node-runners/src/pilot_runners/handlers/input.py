@@ -28,13 +28,13 @@ async def handle_input(task: NodeTask, emit_chunk: EmitChunk) -> NodeOutcome:
     return NodeOutcome(output=data, input=data)
 
 
-def schema_problems(schema: dict[str, Any], data: Any) -> list[str]:
+def schema_problems(schema: dict[str, Any], data: Any, *, what: str = "input schema") -> list[str]:
     """Human-readable problems of `data` against `schema` (empty when it conforms)."""
     cls = validator_for(schema)
     try:
         cls.check_schema(schema)
     except SchemaError as exc:
-        raise NodeFailure("validation", f"the input schema is invalid: {exc.message}") from None
+        raise NodeFailure("validation", f"the {what} is invalid: {exc.message}") from None
     errors = sorted(cls(schema).iter_errors(data), key=lambda e: list(e.absolute_path))
     out = []
     for err in errors[:_MAX_REPORTED_ERRORS]:

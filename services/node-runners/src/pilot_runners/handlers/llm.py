@@ -11,6 +11,7 @@ from pilot_shared.templating import render
 
 from ..outcome import EmitChunk, NodeFailure, NodeOutcome
 from ..providers import ChatReply, ChatRequest, LLMProvider
+from .input import schema_problems
 
 
 def as_text(value: Any) -> str:
@@ -65,6 +66,14 @@ class LLMHandler:
                     "the model's answer is not the JSON the node's json_schema asks for",
                     retryable=True,
                 ) from None
+            problems = schema_problems(config.json_schema, output, what="json_schema")
+            if problems:
+                raise NodeFailure(
+                    "validation",
+                    "the model's answer does not match the node's json_schema: "
+                    + "; ".join(problems),
+                    retryable=True,
+                )
         rendered = {"prompt": prompt, **({"system_prompt": system} if system else {})}
         return NodeOutcome(output=output, usage=reply.usage, input=rendered)
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from contextlib import suppress
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import openai
@@ -115,10 +119,39 @@ def provider_failure(exc: openai.APIError, api_key: str) -> NodeFailure:
         status = exc.status_code
         retryable = status >= 500 or status in _RETRYABLE_STATUS
         what = "rate-limited the request" if status == 429 else "returned an error"
+        wait = retry_after(exc.response.headers) if retryable else None
+        if wait is not None:
+            what += f"; retry after {wait:g}s"
         return NodeFailure(
-            "provider", f"the LLM provider {what} (HTTP {status}): {detail}", retryable=retryable
+            "provider",
+            f"the LLM provider {what} (HTTP {status}): {detail}",
+            retryable=retryable,
+            retry_after_s=wait,
         )
     return NodeFailure("provider", f"the LLM provider failed: {detail}", retryable=False)
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds to wait from `Retry-After` (seconds or an HTTP date) or `retry-after-ms`."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    raw_ms = lowered.get("retry-after-ms")
+    if raw_ms:
+        with suppress(ValueError):
+            return max(0.0, float(raw_ms) / 1000)
+    raw = lowered.get("retry-after")
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _safe(message: str, api_key: str) -> str:

@@ -1,0 +1,1 @@
+"""Knowledge bases over HTTP: create one, add documents, list, query (issue #5)."""
