@@ -85,10 +85,10 @@ def create_app(settings: PilotSettings | None = None) -> FastStream:
     config = PlannerSettings.from_base(settings)
     resources = ServiceResources("planner", config)
     analyzer = PromptAnalyzer(config)
-    # Long enough for an LLM call with its retries and the json_object second try.
-    ack_wait = max(
-        60.0, 2 * config.planner_llm_timeout_s * (config.planner_llm_max_retries + 1) + 10
-    )
+    # Long enough for every repair attempt's LLM call, with its retries and the
+    # json_object second try.
+    per_attempt = 2 * config.planner_llm_timeout_s * (config.planner_llm_max_retries + 1)
+    ack_wait = max(60.0, per_attempt * (config.planner_llm_repairs + 1) + 10)
 
     @work_subscriber(
         resources.broker,

@@ -53,6 +53,8 @@ class PlanContext:
     entities: list[Entity]
     preferences: UserPreferences
     default_model: str
+    # Where the prompt sends results, as read from it (None: every integration it names)
+    sinks: tuple[str, ...] | None = None
 
     @property
     def wording(self) -> Wording:
@@ -84,7 +86,19 @@ class PlanContext:
     def integrations(self) -> list[str]:
         """Preferences first (the user chose them), then those the prompt names; once each."""
         names: list[str] = []
-        for raw in [*self.preferences.integrations, *values(self.entities, "integration")]:
+        named = values(self.entities, "integration") if self.sinks is None else list(self.sinks)
+        for raw in [*self.preferences.integrations, *named]:
+            name = normalize_integration(raw)
+            if name and name not in names:
+                names.append(name)
+        return names[:MAX_INTEGRATIONS]
+
+    @property
+    def preferred_integrations(self) -> list[str]:
+        """Integrations the user chose in their preferences (the prompt's own are placed
+        where the prompt says)."""
+        names: list[str] = []
+        for raw in self.preferences.integrations:
             name = normalize_integration(raw)
             if name and name not in names:
                 names.append(name)
@@ -121,6 +135,16 @@ class BlueprintBuilder:
             )
         )
         return key
+
+    def step(self, key: str) -> BlueprintStep:
+        return next(s for s in self.steps if s.key == key)
+
+    def update(self, key: str, **changes: Any) -> None:
+        """Replace fields of a step already added (`config` is merged, not replaced)."""
+        i = next(i for i, s in enumerate(self.steps) if s.key == key)
+        if "config" in changes:
+            changes["config"] = {**self.steps[i].config, **changes["config"]}
+        self.steps[i] = self.steps[i].model_copy(update=changes)
 
     def connect(self, source: str, target: str, handle: str | None = None) -> None:
         self.edges.append(BlueprintEdge(source=source, target=target, handle=handle))

@@ -13,3 +13,7 @@ class PromptRejected(PlanningError):
 
 class LLMPlanError(PlanningError):
     """The LLM strategy produced nothing usable; the analyzer falls back to offline rules."""
+
+
+class UnknownTemplate(PlanningError):
+    """A template id that is not one of the built-in templates."""

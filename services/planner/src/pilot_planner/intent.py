@@ -1,7 +1,10 @@
-"""What a prompt asks for, by weighted keyword rules in English and Chinese.
+"""What a prompt asks for: the trained classifier (`classifier.py`) beside weighted
+keyword rules in English and Chinese.
 
-A category wins by the summed weight of the cues it matches; generic words ("generate",
-"生成") weigh little so that "生成一个客服机器人" is customer support, not content.
+The classifier knows every built-in template; when it is unsure (or not trained), the
+rules decide among the original plan's three categories. With the rules, a category wins
+by the summed weight of the cues it matches; generic words ("generate", "生成") weigh
+little so that "生成一个客服机器人" is customer support, not content.
 """
 
 from __future__ import annotations
@@ -11,13 +14,28 @@ from dataclasses import dataclass
 
 from pilot_shared.contracts import WorkflowIntent
 
+from .classifier import IntentModel, load_model
 from .language import Language
 
 GENERAL = "general"
 CUSTOMER_SUPPORT = "customer_support"
 CONTENT_GENERATION = "content_generation"
 DATA_ANALYSIS = "data_analysis"
-CATEGORIES: tuple[str, ...] = (CUSTOMER_SUPPORT, CONTENT_GENERATION, DATA_ANALYSIS, GENERAL)
+CATEGORIES: tuple[str, ...] = (
+    CUSTOMER_SUPPORT,
+    CONTENT_GENERATION,
+    DATA_ANALYSIS,
+    "rag_qa",
+    "email_triage",
+    "translation",
+    "lead_qualification",
+    "content_moderation",
+    "list_report",
+    "api_alert",
+    GENERAL,
+)
+# The classifier's answer stands from this probability on; below it the rules decide.
+MODEL_CONFIDENCE = 0.4
 
 
 @dataclass(frozen=True)
@@ -143,7 +161,21 @@ def summarize(prompt: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def classify(prompt: str, language: Language) -> WorkflowIntent:
+def classify(prompt: str, language: Language, model: IntentModel | None = None) -> WorkflowIntent:
+    model = model or load_model()
+    if model is not None:
+        category, probability = model.predict(prompt)
+        if probability >= MODEL_CONFIDENCE:
+            return WorkflowIntent(
+                category=category,
+                confidence=round(probability, 2),
+                language=language,
+                summary=summarize(prompt),
+            )
+    return classify_by_rules(prompt, language)
+
+
+def classify_by_rules(prompt: str, language: Language) -> WorkflowIntent:
     scores = score(prompt)
     # Ties go to the earlier category in CATEGORIES: deterministic, and support first
     # because "support chatbot that writes answers" is still support.

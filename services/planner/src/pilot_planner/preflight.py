@@ -11,50 +11,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from jinja2 import Environment, TemplateSyntaxError, meta
 from pydantic import ValidationError
 
-from pilot_shared.contracts import NODE_ADAPTER, Connection, Node, Workflow, WorkflowBlueprint
-from pilot_shared.contracts.nodes import NODE_ID_PATTERN
-from pilot_shared.graph import GraphValidationError, validate_workflow
+from pilot_shared.contracts import (
+    NODE_ADAPTER,
+    NODE_ID_PATTERN,
+    Connection,
+    Node,
+    Workflow,
+    WorkflowBlueprint,
+)
+from pilot_shared.graph import GraphValidationError, unknown_template_names, validate_workflow
 
 MAX_STEPS = 50
-# What a template may read: the workflow input, upstream outputs, the loop item, and the
-# sandbox's few globals.
-TEMPLATE_ROOTS = frozenset({"input", "nodes", "item", "loop", "range", "len", "min", "max"})
-_parser = Environment()
-
-
-def _template_strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value] if ("{{" in value or "{%" in value) else []
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in _template_strings(v)]
-    if isinstance(value, list):
-        return [s for v in value for s in _template_strings(v)]
-    return []
-
-
-def unknown_template_names(config: dict[str, Any], node_type: str) -> set[str]:
-    """Names a node's templates read that no run will provide (e.g. `{{ user_message }}`
-    where `{{ input.user_message }}` was meant)."""
-    sources = _template_strings(config)
-    if node_type == "condition":
-        sources += [f"{{{{ {e} }}}}" for e in [config.get("expression")] if isinstance(e, str)]
-        sources += [
-            f"{{{{ {c['when']} }}}}"
-            for c in config.get("cases") or []
-            if isinstance(c, dict) and isinstance(c.get("when"), str)
-        ]
-    elif node_type == "loop" and isinstance(config.get("condition"), str):
-        sources.append(f"{{{{ {config['condition']} }}}}")
-    names: set[str] = set()
-    for source in sources:
-        try:
-            names |= meta.find_undeclared_variables(_parser.parse(source))
-        except TemplateSyntaxError:
-            continue  # the graph validator reports syntax errors with the node id
-    return names - TEMPLATE_ROOTS
 
 
 def blueprint_issues(blueprint: WorkflowBlueprint) -> list[str]:
@@ -84,13 +53,14 @@ def blueprint_issues(blueprint: WorkflowBlueprint) -> list[str]:
         if step.on_error is not None:
             raw["on_error"] = step.on_error
         try:
-            nodes.append(NODE_ADAPTER.validate_python(raw))
+            node = NODE_ADAPTER.validate_python(raw)
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"][1:]) or "step"
             issues.append(f"step {step.key!r} ({step.type}): {where}: {first['msg']}")
             continue
-        unknown = unknown_template_names(step.config, step.type)
+        nodes.append(node)
+        unknown = unknown_template_names(node)
         if unknown:
             issues.append(
                 f"step {step.key!r}: templates read {', '.join(sorted(unknown))}; "

@@ -14,6 +14,8 @@ class PlannerSettings(PilotSettings):
     planner_strategy: Literal["auto", "offline", "llm"] = "auto"
     planner_llm_timeout_s: float = Field(default=20.0, gt=0, le=300)
     planner_llm_max_retries: int = Field(default=1, ge=0, le=5)
+    # Times a wrong blueprint is sent back with its problems before falling back offline.
+    planner_llm_repairs: int = Field(default=2, ge=0, le=5)
     # OpenAI, OpenRouter and vLLM accept json_schema; some local servers only json_object.
     planner_response_format: Literal["json_schema", "json_object"] = "json_schema"
     planner_concurrency: int = Field(default=8, ge=1, le=256)

@@ -1,0 +1,177 @@
+"""The pieces of a clause the structure reader needs: where a condition's predicate
+ends and its consequence starts, what a loop goes over, and the cue words for filters,
+selections and dispositions."""
+
+from __future__ import annotations
+
+import re
+
+from .actions import Action, detect
+from .lexicon import IF, UNLESS, ZH_THEN, en, rx
+from .predicates import analyze_predicate, has_comparison
+
+_WHEN = rx(en("when"), en("whenever"), "当", "一旦")
+CONSEQUENT = rx(
+    en(
+        r"(?:send|post|notify|alert|email|text|ping|forward|escalate|reply|respond|answer|"
+        r"summari[sz]e|translate|write|draft|create|generate|call|fetch|save|store|log|add|"
+        r"mark|assign|route|move|archive|delete|flag|tag|open|assign|ask|use|return|notify|"
+        r"warn|inform|tell|remind|escalate|hand|forward|only)"
+    ),
+    en("then"),
+)
+NOUN_BEFORE = re.compile(
+    r"(?i)(?<![a-z])(?:a|an|the|new|this|that|each|every|incoming|any|our|my|your|its)\s+$"
+)
+OTHER_ARM = rx(
+    en("others?"),
+    en(r"the\s+rest"),
+    en("remaining"),
+    en(r"everything\s+else"),
+    "其他",
+    "其余",
+    "其它",
+    "剩下",
+)
+SOURCE_KINDS = frozenset({"api", "knowledge"})
+# "keep only the ones about AI", "只保留…": a filter is a branch the rest runs in
+FILTER = rx(
+    en(
+        r"(?:keep|select|pick|take|filter|only\s+keep)\s+(?:only\s+)?(?:the\s+)?"
+        r"(?:ones|items|those|stories|articles|posts|emails|messages|tickets|results|entries|"
+        r"headlines|news|rows)\s+(?:about|that|which|with|where|mentioning|related\s+to|on)"
+    ),
+    en(r"filter\s+(?:out|for|by)"),
+    en(r"ignore\s+(?:the\s+)?(?:ones|those|items)\s+(?:that|which|about|with)"),
+    "只保留",
+    "筛选出?",
+    "过滤(?:出|掉)?",
+    "挑出",
+    "只看",
+    "排除",
+)
+DROP = rx(en("out"), en("ignore"), "掉", "排除")
+SELECTIVE = rx(
+    en(
+        r"(?:the\s+)?(?:top|best|highest[\s-]scor\w+|strongest|shortlisted|qualified|hot(?:test)?|"
+        r"promising)"
+    ),
+    "高意向",
+    "得分最高",
+    "高分",
+    "优秀的",
+    "排名靠前",
+)
+HEAD = re.compile(
+    r"^\s*(?:(?:find|pick|select|filter|keep|take|identify|spot|catch)(?:\s+out)?\s+)?"
+    r"(?:(?:the|all|any|for|only)\s+)?(?:对于|凡是|如果是|是|找出|筛选出?|挑出|选出|其中)?",
+    re.IGNORECASE,
+)
+# What a branch may do without any step: drop, keep, publish, approve …
+DISPOSITION = rx(
+    en(r"(?:delete|archive|discard|drop|ignore|hide|block|publish|approve|reject|skip|close)\w*"),
+    en(r"go(?:es)?\s+to"),
+    "删除",
+    "归档",
+    "忽略",
+    "屏蔽",
+    "隐藏",
+    "发布",
+    "通过",
+    "拒绝",
+    "丢弃",
+    "跳过",
+)
+
+
+def offset_of(match: re.Match[str] | None, actions: list[Action]) -> int:
+    """Where a cue sits in the prompt, given a match within one clause's actions' text."""
+    if match is None or not actions:
+        return 0
+    clause_start = actions[0].pos - actions[0].text.find(actions[0].text.strip()[:1])
+    return clause_start + match.start()
+
+
+def same_action(action: Action, others: list[Action]) -> bool:
+    return any(a.kind == action.kind and a.op == action.op and a.pos == action.pos for a in others)
+
+
+_NOUN_STOP = re.compile(
+    r"(?i)^(?:in|on|from|of|and|then|to|with|that|which|we|i|you|they|is|are|do|does|"
+    r"classify|summari[sz]e|translate|send|check|write|draft|score|extract|analy[sz]e|"
+    r"older|newer|over|above|below|under|with|whose|than|more|less|where)$"
+)
+
+
+def noun_after(text: str) -> str:
+    """What a loop goes over: the words after "for each" up to a verb or a comma."""
+    words: list[str] = []
+    text = re.sub(r"'s\b", "", text)  # "each candidate's resume"
+    # "the list of product URLs": what is in the list
+    text = re.sub(
+        r"(?i)^\s*(?:the\s+|a\s+|our\s+)?(?:list|set|batch|collection|array|table)\s+of\s+",
+        "",
+        text,
+    )
+    for word in re.findall(r"[A-Za-z][\w-]*|[,，;:.。]", text)[:6]:
+        if not word[0].isalpha() or _NOUN_STOP.match(word):
+            break
+        skip = ("the", "our", "my", "these", "those", "a", "an", "all", "open", "new", "unread")
+        if word.lower() in (*skip, "recent", "latest", "pending", "today") and not words:
+            continue
+        words.append(word.lower())
+        if len(words) == 2:
+            break
+    if words and re.match(r"\s*(?:of\s+)?(?:the\s+|our\s+)?[A-Za-z]", text):
+        return " ".join(words)
+    zh = re.match(
+        r"\s*(?:一)?(?:个|条|篇|位|封|份|项|件|张|家|名|行)?([\u4e00-\u9fff]{1,4}?)(?:[，,的里中]|进行|检查|生成|做|并|$)",
+        text,
+    )
+    return zh.group(1) if zh else "items"
+
+
+def _consequent_at(text: str, start: int) -> int:
+    """Where the consequence starts in "if it is urgent notify Slack": at the first verb
+    whose rest asks for something (not "call" in "if the API call fails"); else the end."""
+    for verb in CONSEQUENT.finditer(text, start + 1):
+        if NOUN_BEFORE.search(text[: verb.start()]):
+            continue  # "a new email arrives": a noun, not the verb "email"
+        rest = detect(text[verb.start() :], 0).actions
+        if any(a.kind not in SOURCE_KINDS for a in rest):
+            return verb.start()
+    return len(text)
+
+
+def split_condition(text: str) -> tuple[int, int, int, bool, bool] | None:
+    """(predicate start, predicate end, consequent start, negated, is "when") of a
+    condition clause, or None when the clause states no condition."""
+    marker = IF.search(text) or UNLESS.search(text)
+    negated = False
+    when = False
+    if marker is not None:
+        negated = UNLESS.fullmatch(marker.group()) is not None
+        when = _WHEN.fullmatch(marker.group()) is not None
+        p_start = marker.end()
+        zh = ZH_THEN.search(text, p_start)
+        if zh:
+            return p_start, zh.start(), zh.end(), negated, when
+        at = _consequent_at(text, p_start)
+        return p_start, at, at, negated, when
+    # Chinese without 如果: "找不到答案时转人工", "响应时间超过2秒就发短信", "有风险就发邮件"
+    zh = ZH_THEN.search(text)
+    if zh:
+        head = text[: zh.start()]
+        predicate = analyze_predicate(head)
+        if predicate is not None and (
+            predicate.kind != "yesno"
+            or (zh.group() in ("就", "则", "便") and 0 < len(head.strip()) <= 8)
+        ):
+            return 0, zh.start(), zh.end(), False, False
+    if has_comparison(text):
+        cut = re.search(r"的(?=[\u4e00-\u9fff])|[,，]", text)
+        if cut:
+            return 0, cut.start(), cut.end(), False, False
+        at = _consequent_at(text, 0)
+        return 0, at, at, False, False  # what to do follows, here or in the next clauses
+    return None

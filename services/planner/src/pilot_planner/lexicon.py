@@ -1,0 +1,657 @@
+"""The words the offline composer listens for, in English and Chinese.
+
+English cues are whole words (`en()` bounds them by ASCII letters, never `\\b`, which does
+not fire between a Chinese character and a Latin letter); Chinese cues match anywhere.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def en(pattern: str) -> str:
+    return rf"(?<![A-Za-z]){pattern}(?![A-Za-z])"
+
+
+def rx(*patterns: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
+
+# --- clause structure -------------------------------------------------------------------
+
+# Ends of sentences: scopes (a loop body, a branch) close here.
+SENTENCE_END = re.compile(r"[.!?。！？\n]+(?=\s|$|[^\w.])|[。！？\n]+")
+# Clause separators inside a sentence.
+CLAUSE_SEP = re.compile(r"[,;:，；：、]")
+# Sequence markers that start a new clause.
+THEN = rx(
+    en(r"and\s+then"),
+    en("then"),
+    en(r"after\s+that"),
+    en("afterwards?"),
+    en("next"),
+    en(r"once\s+(?:done|finished|that\s+is\s+done)"),
+    en(r"followed\s+by"),
+    "然后",
+    "接着",
+    "之后",
+    "随后",
+    "接下来",
+    "再(?=[\u4e00-\u9fff])(?!次|见|也)",
+)
+FINALLY = rx(en(r"(?:and\s+)?finally"), en("lastly"), en(r"at\s+the\s+end"), "最后", "最终")
+
+# --- conditions -------------------------------------------------------------------------
+
+IF = rx(
+    en(r"only\s+if"),
+    en(r"if"),
+    en(r"in\s+case"),
+    en(r"whenever"),
+    en(r"when"),
+    "如果",
+    "假如",
+    "要是",
+    "若(?!干)",
+    "一旦",
+    "倘若",
+    "当(?=[^，,。；;]*?(?:时|的时候))",
+)
+UNLESS = rx(en("unless"), "除非")
+# "check whether it is risky", "判断是否有风险": the question a later clause branches on
+CHECK_WHETHER = rx(
+    en(r"(?:check|see|determine|decide|judge|verify|assess)\s+(?:whether|if)"),
+    "判断是否",
+    "检查是否",
+    "判断有没有",
+    "检查有没有",
+    "确认是否",
+    "看看是否",
+)
+OTHERWISE = rx(
+    en("otherwise"),
+    en(r"or\s+else"),
+    en("else"),
+    en(r"if\s+not"),
+    en(r"in\s+all\s+other\s+cases"),
+    en(r"in\s+other\s+cases"),
+    "否则",
+    "不然",
+    "反之",
+    "其他情况",
+    "其它情况",
+    "其余情况",
+    "如果不是",
+    "如果没有",
+)
+# Where a Chinese condition's predicate ends and its consequence starts.
+ZH_THEN = re.compile(
+    r"的话|的时候|(?<=[\u4e00-\u9fff0-9%])(?<![及实同准临定按随暂平小当])时(?![间候刻效长段区代])"
+    r"|就|则|那么|便(?!宜|利|于)"
+)
+# Comparisons that make a predicate a threshold.
+COMPARATORS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        ">=",
+        rx(
+            en(r"at\s+least"),
+            en(r"no\s+less\s+than"),
+            "不低于",
+            "不少于",
+            "至少",
+            "达到",
+            ">=",
+            "≥",
+        ),
+    ),
+    ("<=", rx(en(r"at\s+most"), en(r"no\s+more\s+than"), "不超过", "不高于", "至多", "<=", "≤")),
+    (
+        ">",
+        rx(
+            en("above"),
+            en("over"),
+            en("exceeds?"),
+            en("exceeding"),
+            en(r"(?:more|greater|higher|larger|bigger)\s+than"),
+            en(r"rises?\s+(?:above|over)"),
+            en(r"goes\s+(?:above|over)"),
+            en(r"older\s+than"),
+            en(r"longer\s+than"),
+            "超过",
+            "超出",
+            "高于",
+            "大于",
+            "多于",
+            "涨破",
+            "突破",
+            ">",
+        ),
+    ),
+    (
+        "<",
+        rx(
+            en("below"),
+            en("under"),
+            en(r"(?:less|lower|fewer|smaller)\s+than"),
+            en(r"drops?\s+(?:below|under)"),
+            en(r"falls?\s+(?:below|under)"),
+            en(r"(?:newer|younger|shorter)\s+than"),
+            "低于",
+            "小于",
+            "少于",
+            "不足",
+            "跌破",
+            "<",
+        ),
+    ),
+    ("==", rx(en(r"equals?"), en(r"is\s+equal\s+to"), "等于", "==")),
+)
+NUMBER = re.compile(
+    r"(?P<sign>-)?[$¥€£]?\s*(?P<num>\d+(?:[.,]\d+)*)\s*(?P<unit>[kK](?![a-zA-Z])|万|千|百万|%|percent)?"
+)
+
+# Events that make a "when" clause a trigger (what starts the workflow), not a branch.
+TRIGGER_EVENT = rx(
+    en(r"(?:comes?|came)\s+in"),
+    en(r"arrives?"),
+    en(
+        r"(?:is|are|gets?)\s+(?:opened|created|submitted|received|posted|added|filed|uploaded|published|sent)"
+    ),
+    en(r"receives?"),
+    en(r"writes?\s+in"),
+    en(r"signs?\s+up"),
+    en(r"new\s+\w+"),
+    en(r"asks?"),
+    en(r"messages?"),
+    "收到",
+    "有新",
+    "新的",
+    "提交",
+    "到达",
+    "创建",
+    "上传",
+    "提问",
+    "咨询",
+    "发来",
+)
+
+# --- loops and schedules ----------------------------------------------------------------
+
+_TIME_UNITS_EN = (
+    r"(?:day|morning|evening|night|afternoon|hour|minute|week|weekday|month|year|quarter|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d+\s+\w+)"
+)
+SCHEDULE = rx(
+    en(rf"(?:every|each)\s+{_TIME_UNITS_EN}s?"),
+    en(r"(?:daily|hourly|weekly|monthly|nightly)"),
+    en(r"on\s+a\s+schedule"),
+    "每(?:一|个)?(?:天|日|周|星期|月|年|小时|分钟|晚|早|季度|工作日|隔)",
+    "每[一二三四五六日天](?=[早晚上下]|$)",
+    "定时",
+    "定期",
+)
+LOOP = rx(
+    en(r"for\s+(?:each|every)"),
+    en(r"each\s+of"),
+    en(r"every\s+one\s+of"),
+    en(r"go(?:es|ing)?\s+through"),
+    en(r"loop\s+(?:over|through)"),
+    en(r"iterate\s+(?:over|through)"),
+    en(r"one\s+by\s+one"),
+    en(r"in\s+(?:a\s+)?batch(?:es)?"),
+    en(r"each"),
+    en(r"every"),
+    "对(?:于)?每(?:一)?(?:个|条|篇|位|封|份|项|件|张|家|名|行)?",
+    "遍历",
+    "逐条",
+    "逐个",
+    "逐一",
+    "逐封",
+    "逐篇",
+    "依次",
+    "批量",
+    "每(?:一)?(?:个|条|篇|位|封|份|项|件|张|家|名|行)",
+)
+# Words that gather a loop's results: the step that says them runs after the loop.
+AGGREGATE = rx(
+    en("all"),
+    en(r"(?:the|a)\s+(?:summary|digest|report|overview)\s+of\s+(?:all|them|the\s+results)"),
+    en("together"),
+    en("combine[sd]?"),
+    en("compile[sd]?"),
+    en("aggregate[sd]?"),
+    en("merge[sd]?"),
+    en("overall"),
+    en("consolidate[sd]?"),
+    en(r"into\s+(?:one|a\s+single)"),
+    "所有",
+    "全部",
+    "汇总",
+    "合并",
+    "整合",
+    "整理成",
+    "生成一份",
+    "总报告",
+)
+
+# --- sources: retrieval and HTTP --------------------------------------------------------
+
+RETRIEVAL = rx(
+    en(r"knowledge[\s-]*bases?"),
+    en(r"(?:product\s+|help\s+|support\s+|internal\s+|company\s+|our\s+|the\s+)docs"),
+    en(r"documentation"),
+    en(r"docs"),
+    en(r"(?:policy|policies|hr|internal|company|product|legal|technical)\s+documents?"),
+    en(r"faqs?"),
+    en(r"help\s+(?:center|centre|articles?)"),
+    en(r"wiki"),
+    en(r"handbook"),
+    en(r"manuals?"),
+    en(r"retriev\w*"),
+    en("rag"),
+    en(r"vector\s+(?:store|db|database)"),
+    en(r"(?:search|look\s+up|consult)\s+(?:the\s+|our\s+)?(?:docs|documents|articles|policies)"),
+    en(r"(?:company|hr|refund|return|leave|travel)\s+polic(?:y|ies)"),
+    "知识库",
+    # a document is looked things up in only when the prompt says so ("根据产品文档回答"),
+    # not when it is the input ("把需求文档拆解成任务")
+    "(?:根据|基于|依据|参考|检索|查询|查阅|搜索|从|用|在)[\u4e00-\u9fffA-Za-z ]{0,8}?"
+    "(?:文档|手册|制度|政策文件|资料)",
+    "(?:文档|手册|资料)(?:库|中心)",
+    "常见问题",
+    "帮助中心",
+    "资料库",
+    "规章制度",
+    "检索",
+    "查阅资料",
+)
+HTTP = rx(
+    en(r"apis?"),
+    en(r"endpoints?"),
+    en(r"rest"),
+    en(r"http"),
+    en(r"fetch(?:es|ed|ing)?"),
+    en(r"download(?:s|ed|ing)?"),
+    en(r"scrap(?:e|es|ed|ing)"),
+    en(r"crawl(?:s|ed|ing)?"),
+    en("github"),
+    en(r"weather"),
+    en(r"forecast"),
+    r"(?<![A-Za-z])(?:outside\s+)?temperature\s+(?:in|at|of|for)\s+(?=(?-i:[A-Z]))",
+    "气温",
+    en(r"exchange\s+rates?"),
+    en(r"currency\s+rates?"),
+    en(r"(?:stock|share|bitcoin|btc|eth|crypto)\s+prices?"),
+    en(r"(?:bitcoin|btc|ethereum|crypto\w*)"),
+    en(r"pull(?:s|ed|ing)?\s+(?:\w+\s+){0,4}from"),
+    "拉取",
+    "拉出",
+    "比特币",
+    "以太坊",
+    en(r"hacker\s*news"),
+    en(r"rss"),
+    en(r"websites?"),
+    en(r"web\s*pages?"),
+    "网站",
+    "网页",
+    "接口",
+    "调用",
+    "抓取",
+    "爬取",
+    "下载",
+    "请求",
+    "天气",
+    "汇率",
+    "股价",
+    "币价",
+)
+# HTTP words that name a sink when they come with a sending verb (the webhook tool).
+WEBHOOK_WORD = rx(en("webhooks?"))
+
+# --- LLM operations -------------------------------------------------------------------
+
+# op -> cues, in priority order when one word could mean two things.
+LLM_OPS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "translate",
+        rx(en(r"translat\w*"), "翻译", "译成", "译为", "译作", "翻成"),
+    ),
+    (
+        "summarize",
+        rx(
+            en(r"summar\w*"),
+            en(r"sum\s+up"),
+            en(r"digest"),
+            en(r"tl;?dr"),
+            en(r"recap"),
+            en(r"condense"),
+            en(r"key\s+points"),
+            "总结",
+            "摘要",
+            "概括",
+            "归纳",
+            "提炼",
+            "要点",
+            "汇总",
+            "简报",
+        ),
+    ),
+    (
+        "classify",
+        rx(
+            en(r"classif\w*"),
+            en(r"categori[sz]\w*"),
+            en(r"label(?:s|ed|ing)?"),
+            en(r"tag(?:s|ged|ging)?"),
+            en(r"triag\w*"),
+            en(r"sentiment"),
+            en(r"intent"),
+            en(r"route"),
+            en(r"sort"),
+            "分类",
+            "归类",
+            "打标签",
+            "判断是",
+            "区分",
+            "情感",
+            "情绪",
+            "意图",
+            "分拣",
+            "分流",
+        ),
+    ),
+    (
+        "moderate",
+        rx(
+            en(r"moderat\w*"),
+            en(r"inappropriate"),
+            en(r"toxic\w*"),
+            en(r"offensive"),
+            en(r"harmful"),
+            en(r"profanity"),
+            en(r"compliance"),
+            en(r"violat\w*"),
+            "审核",
+            "违规",
+            "敏感词",
+            "不当内容",
+            "合规",
+        ),
+    ),
+    (
+        "score",
+        rx(
+            en(r"scor(?:e|es|ed|ing)"),
+            en(r"rate"),
+            en(r"rank\w*"),
+            en(r"qualif\w*"),
+            en(r"grade"),
+            en(r"prioriti[sz]\w*"),
+            "打分",
+            "评分",
+            "评级",
+            "排序",
+            "评估",
+            "资质",
+        ),
+    ),
+    (
+        "extract",
+        rx(
+            en(r"extract\w*"),
+            en(r"break\s+(?:it\s+|them\s+)?down"),
+            en(r"split\s+(?:it\s+|them\s+)?into"),
+            en(r"pull\s+out"),
+            en(r"parse"),
+            en(r"identify"),
+            en(r"detect"),
+            en(r"find\s+(?:the\s+)?(?:key|main|important)"),
+            "提取",
+            "抽取",
+            "拆解",
+            "拆分",
+            "分解",
+            "识别",
+            "解析",
+            "找出",
+        ),
+    ),
+    (
+        "analyze",
+        rx(
+            en(r"analy[sz]\w*"),
+            en(r"insights?"),
+            en(r"evaluat\w*"),
+            en(r"assess\w*"),
+            en(r"trends?"),
+            en(r"compar\w*"),
+            en(
+                r"review\s+(?:the|this|these|each|every|all|it|them|pull|code|diffs?|contracts?|"
+                r"documents?|resumes?|applications?|proposals?)"
+            ),
+            "审阅",
+            "评审",
+            "统计",
+            "审查",
+            "分析",
+            "洞察",
+            "趋势",
+            "对比",
+            "比较",
+        ),
+    ),
+    (
+        "rewrite",
+        rx(
+            en(r"rewrit\w*"),
+            en(r"polish\w*"),
+            en(r"proofread\w*"),
+            en(r"edit(?:s|ed|ing)?"),
+            en(r"rephras\w*"),
+            en(r"improve"),
+            en(r"simplif\w*"),
+            "润色",
+            "改写",
+            "校对",
+            "重写",
+            "优化文案",
+            "修改",
+        ),
+    ),
+    (
+        "answer",
+        rx(
+            en(r"answer\w*"),
+            en(r"help\s+(?:users?|customers?|people|them|visitors?|employees?|patients?)"),
+            en(r"respond\w*"),
+            en(r"repl(?:y|ies|ied)"),
+            en(r"chat\s?bots?"),
+            en(r"assistant"),
+            en(r"q\s?&\s?a"),
+            en(r"customer\s+(?:support|service)"),
+            en(r"support\s+(?:bot|agent)"),
+            "回答",
+            "回复",
+            "答复",
+            "解答",
+            "答疑",
+            "问答",
+            "客服",
+            "聊天机器人",
+            "助手",
+        ),
+    ),
+    (
+        "write",
+        rx(
+            en(r"writ(?:e|es|ing|ten)"),
+            en(r"draft\w*"),
+            en(r"compos(?:e|es|ing)"),
+            en(r"generat\w*"),
+            en(
+                r"creat(?:e|es|ing)\s+(?:a\s+|an\s+)?(?:post|article|blog|copy|description|caption|email|message|report|outline|story|script|content|summary|reply|response)"
+            ),
+            en(r"personali[sz]\w*"),
+            en(
+                r"(?:a|short|brief|quick)\s+(?:\w+\s+)?(?:comment|note|message|update|caption|"
+                r"description|blurb|announcement)"
+            ),
+            en(r"tailored"),
+            en(r"(?:blog|social(?:\s+media)?)\s+posts?"),
+            en(r"articles?"),
+            en(r"newsletters?"),
+            en(r"reports?"),
+            en(r"descriptions?"),
+            en(r"outlines?"),
+            en(r"captions?"),
+            en(r"copy"),
+            en(r"explain\w*"),
+            en(r"recommend\w*"),
+            en(r"suggest\w*"),
+            "撰写",
+            "写",
+            "生成",
+            "起草",
+            "创作",
+            "编写",
+            "拟",
+            "文案",
+            "文章",
+            "报告",
+            "个性化",
+            "解释",
+            "建议",
+            "推荐",
+        ),
+    ),
+)
+
+# --- sinks: channels and tools --------------------------------------------------------
+
+# Verbs and prepositions that make a channel name a destination, not a source.
+SEND = rx(
+    en(r"send\w*"),
+    en(r"sent"),
+    en(r"post\w*"),
+    en(r"notif\w*"),
+    en(r"alert\w*"),
+    en(r"ping"),
+    en(r"message"),
+    en(r"push\w*"),
+    en(r"forward\w*"),
+    en(r"share"),
+    en(r"deliver\w*"),
+    en(r"publish\w*"),
+    en(r"email\s+(?:it|them|me|the|a|an|to|him|her|us)"),
+    en(r"text\s+(?:me|them|him|her|the)"),
+    en(r"(?:to|on|in|into|via|through|by|over)"),
+    en(r"escalat\w*"),
+    en(r"report\s+to"),
+    "发送",
+    "发到",
+    "发给",
+    "发至",
+    "发",
+    "推送",
+    "通知",
+    "提醒",
+    "告警",
+    "报警",
+    "同步到",
+    "转发",
+    "分享",
+    "抄送",
+    "到",
+)
+# Non-channel tools: name -> cues.
+TOOLS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "sms",
+        rx(
+            en("sms"),
+            en(r"text\s+messages?"),
+            # "text" as a verb: first in its clause, or after "and"/"then"
+            r"(?:^|(?<=[,;]\s)|(?<=\band\s)|(?<=\bthen\s))[Tt]ext\s+(?:me|them|him|her|us|the|our|a|an)\b",
+            "短信",
+        ),
+    ),
+    (
+        "calculator",
+        rx(
+            en(r"calculat\w*"),
+            en(r"comput(?:e|es|ing)"),
+            en(r"arithmetic"),
+            "计算(?!机)",
+            "算出",
+            "计算器",
+        ),
+    ),
+    (
+        "phone",
+        rx(
+            en(r"phone\s+call"),
+            en(r"give\s+\w+\s+a\s+call"),
+            en(r"call\s+(?:me|him|her)"),
+            "打电话",
+            "电话通知",
+            "语音电话",
+        ),
+    ),
+    (
+        "web_search",
+        rx(
+            en(r"(?:web|google|bing|internet|online)\s+search"),
+            en(r"search\s+the\s+(?:web|internet)"),
+            "联网搜索",
+            "网络搜索",
+            "搜索引擎",
+        ),
+    ),
+    ("google_sheets", rx(en(r"google\s+sheets?"), en(r"spreadsheets?"), "表格", "在线表格")),
+    ("notion", rx(en("notion"))),
+    ("jira", rx(en("jira"))),
+    (
+        "database",
+        rx(
+            en(r"database"),
+            en(r"db"),
+            en("crm"),
+            en("erp"),
+            en(r"(?:finance|billing|crm|erp|hr)\s+system"),
+            "数据库",
+            "系统",
+        ),
+    ),
+    ("calendar", rx(en(r"(?:google\s+)?calendar"), "日历", "日程")),
+)
+
+# Escalation to a person: a branch that ends the workflow with a hand-off result.
+ESCALATE = rx(
+    en(r"escalat\w*"),
+    en(r"hand\s*(?:it\s+)?off"),
+    en(r"(?:to|a)\s+(?:a\s+)?human"),
+    en(r"human\s+agent"),
+    en(r"manual\s+review"),
+    "转人工",
+    "人工处理",
+    "人工客服",
+    "人工审核",
+    "人工跟进",
+)
+
+# Telling a person without naming a channel ("notify me", "通知主管"): email is the default.
+_PEOPLE_ZH = (
+    "(?:我|主管|经理|负责人|团队|部门|同事|人员|工程师|运营|运维|财务|法务|采购|销售|客服|"
+    "老板|客户|管理员|值班|审批人|HR|hr|用户|对方|申请人|作者|导师|他|她|大家|同事们|总监)"
+)
+NOTIFY_PERSON = rx(
+    en(
+        r"(?:notify|alert|inform|remind|warn|ping|tell)\s+(?:me|us|them|him|her|the\s+\w+|our\s+\w+|\w+\s+team)"
+    ),
+    f"(?:通知|提醒|告知|告诉|报告给|转给|交给|发给|发送给|转发给|@)[\u4e00-\u9fff]{{0,4}}?{_PEOPLE_ZH}",
+    en(
+        r"(?:forward|send|escalate|pass|hand)\w*\s+(?:\w+\s+){0,4}to\s+(?:the\s+|our\s+)?(?:\w+\s+)?"
+        r"(?:manager|lead|team|owner|director|recruiter|engineer|admin|ceo|cfo|hr|sales|support|"
+        r"finance|legal|boss|reviewer|supervisor)"
+    ),
+)

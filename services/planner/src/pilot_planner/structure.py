@@ -1,0 +1,433 @@
+"""A prompt's shape: actions in order, branches (with their arms) and loops (with their
+bodies), read clause by clause with a stack of open scopes.
+
+Scope rules, chosen to match how people write:
+- a condition's arm holds the clauses after it until "otherwise" (which opens the other
+  arm of the latest branch), a "then", "finally", a new sentence, or a clause that gathers
+  results ("all", "汇总");
+- a loop's body holds everything after "for each" until "finally" or a gathering clause;
+  the fetch that produces the loop's items stays before it;
+- "C if P" (the condition after its consequence) moves C into the branch.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .actions import Action, detect, labels_of
+from .clause_parts import (
+    CONSEQUENT,
+    DISPOSITION,
+    DROP,
+    FILTER,
+    HEAD,
+    NOUN_BEFORE,
+    OTHER_ARM,
+    SELECTIVE,
+    SOURCE_KINDS,
+    noun_after,
+    offset_of,
+    same_action,
+    split_condition,
+)
+from .clauses import Clause, blank_opaque, split_clauses
+from .lexicon import (
+    AGGREGATE,
+    CHECK_WHETHER,
+    IF,
+    LOOP,
+    OTHERWISE,
+    SCHEDULE,
+    SENTENCE_END,
+)
+from .plan import Branch, Item, Loop, Plan
+from .predicates import CONCEPTS, NOT_FOUND, Predicate, analyze_predicate, has_comparison
+
+__all__ = ["Branch", "Item", "Loop", "Plan", "read_plan"]
+
+
+@dataclass
+class _Scope:
+    items: list[Item]
+    owner: Branch | Loop | None = None
+    arm: str | None = None
+
+
+class _Reader:
+    def __init__(self, prompt: str) -> None:
+        self.prompt = prompt
+        self.masked = blank_opaque(prompt)
+        self.root = _Scope([])
+        self.stack: list[_Scope] = [self.root]
+        self.plan = Plan(self.root.items)
+
+    # --- scopes -------------------------------------------------------------------
+
+    @property
+    def top(self) -> _Scope:
+        return self.stack[-1]
+
+    def close_arms(self) -> None:
+        while isinstance(self.top.owner, Branch):
+            self.stack.pop()
+
+    def close_all(self) -> None:
+        del self.stack[1:]
+
+    def last_branch(self) -> Branch | None:
+        """The branch an "otherwise" or a label belongs to: the open one, else the last
+        item of the current scope."""
+        for scope in reversed(self.stack):
+            if isinstance(scope.owner, Branch):
+                return scope.owner
+            if scope.items and isinstance(scope.items[-1], Branch):
+                return scope.items[-1]
+            if isinstance(scope.owner, Loop):
+                break
+        return None
+
+    def open_arm(self, branch: Branch, arm: str) -> None:
+        while self.top.owner is not None and self.top.owner is not branch:
+            if isinstance(self.top.owner, Loop) and branch not in self._branches_in(self.top):
+                break
+            self.stack.pop()
+        if self.top.owner is branch:
+            self.stack.pop()
+        branch.arms.setdefault(arm, [])
+        self.stack.append(_Scope(branch.arms[arm], branch, arm))
+
+    @staticmethod
+    def _branches_in(scope: _Scope) -> list[Branch]:
+        return [i for i in scope.items if isinstance(i, Branch)]
+
+    def add(self, actions: Sequence[Item]) -> None:
+        self.top.items.extend(actions)
+
+    # --- clauses ------------------------------------------------------------------
+
+    def read(self) -> Plan:
+        clauses = split_clauses(self.prompt)
+        self.plan.schedule = SCHEDULE.search(self.prompt) is not None
+        previous: Clause | None = None
+        for i, clause in enumerate(clauses):
+            following = clauses[i + 1] if i + 1 < len(clauses) else None
+            self.clause(clause, previous, following)
+            previous = clause
+        return self.plan
+
+    def text_of(self, clause: Clause) -> str:
+        return self.masked[clause.start : clause.start + len(clause.text)]
+
+    def clause(self, clause: Clause, previous: Clause | None, following: Clause | None) -> None:
+        text = self.text_of(clause)
+        if previous is not None and clause.sentence != previous.sentence:
+            self.close_arms()
+        if clause.final:
+            self.close_all()
+        elif clause.then:
+            self.close_arms()
+        if len(self.stack) > 1 and AGGREGATE.search(text) and not LOOP.match(text):
+            self.close_all()
+
+        otherwise = OTHERWISE.match(text)
+        if otherwise:
+            branch = self.last_branch()
+            if branch is not None:
+                self.open_arm(branch, "else")
+                self.actions(text[otherwise.end() :], clause.start + otherwise.end())
+                return
+        if self.route(text, clause.start) or self.implicit_branch(text, clause.start):
+            return
+        loop = self.loop_marker(text)
+        in_loop = any(isinstance(scope.owner, Loop) for scope in self.stack)
+        if loop is not None and isinstance(self.top.owner, Loop) and not self.top.owner.body:
+            # "遍历订单列表，对每一个订单…": the same loop, said twice
+            self.top.owner.noun = noun_after(text[loop.end() :]) or self.top.owner.noun
+        elif loop is not None and not in_loop:
+            self.open_loop(text, clause.start, loop)
+            return
+        # inside a loop, "each" means the current item ("fetch each page"): loops do not nest
+        if self.check_whether(text, clause.start):
+            return
+        if self.condition(text, clause, previous, following):
+            return
+        self.actions(text, clause.start)
+
+    def check_whether(self, text: str, offset: int) -> bool:
+        """ "判断是否有风险", "check whether it is covered by the FAQ": the branch a later
+        clause fills ("有风险就…", "if not, …")."""
+        m = CHECK_WHETHER.search(text) or FILTER.search(text)
+        if m is None or IF.search(text[m.end() :]):
+            return False
+        self.actions(text[: m.start()], offset)
+        end = len(text)
+        # "check if it is phishing and warn the user": what to do may follow in the clause
+        for verb in CONSEQUENT.finditer(text, m.end() + 1):
+            if not NOUN_BEFORE.search(text[: verb.start()]) and any(
+                a.kind not in SOURCE_KINDS for a in detect(text[verb.start() :], 0).actions
+            ):
+                end = verb.start()
+                break
+        question = self.prompt[offset + m.end() : offset + end]
+        self.add(detect(question, offset + m.end(), allow=SOURCE_KINDS).actions)
+        predicate = analyze_predicate(question) or Predicate("yesno", question, labels=("yes",))
+        if predicate.kind == "failure":
+            predicate = Predicate("yesno", question, labels=("yes",))
+        negated = DROP.search(m.group()) is not None  # "filter out …": the rest goes on
+        branch = Branch(predicate, offset + m.start(), negated=negated)
+        self.top.items.append(branch)
+        if end < len(text) or FILTER.match(m.group()):
+            self.open_arm(branch, "else" if negated else "then")
+            self.actions(text[end:], offset + end)
+        return True
+
+    def actions(self, text: str, offset: int) -> None:
+        found = detect(self.prompt[offset : offset + len(text)], offset)
+        self.plan.sources += [s for s in found.sources if s not in self.plan.sources]
+        if self.selective(text, found.actions):
+            return
+        self.add(found.actions)
+        for action in found.actions:
+            if action.kind == "llm" and action.op == "classify":
+                # a label list runs over the commas that cut clauses: read to the sentence end
+                end = SENTENCE_END.search(self.masked, action.pos)
+                labels = labels_of(self.prompt[action.pos : end.start() if end else None])
+                if labels:
+                    action.params["labels"] = labels
+                    self.open_router(action)
+
+    def selective(self, text: str, actions: list[Action]) -> bool:
+        """ "Score the resumes and email the top candidates": sending only the best of what
+        was scored is a threshold on the score."""
+        m = SELECTIVE.search(text)
+        scored = any(isinstance(a, Action) and a.op == "score" for a in self.top.items)
+        scored = scored or any(a.op == "score" for a in actions if a.pos < offset_of(m, actions))
+        if m is None or not scored or not any(a.kind == "tool" for a in actions):
+            return False
+        before = [a for a in actions if a.kind != "tool" and a.pos < offset_of(m, actions)]
+        inside: list[Item] = [a for a in actions if a not in before]
+        self.add(before)
+        branch = Branch(
+            Predicate("threshold", m.group(), op=">=", value=70.0, subject="score"), m.start()
+        )
+        branch.arms["then"] = inside
+        self.top.items.append(branch)
+        return True
+
+    def open_router(self, action: Action) -> None:
+        """ "Classify into A, B or C": one branch per label; later clauses that start with
+        a label ("urgent ones go to Slack") fill that label's arm."""
+        labels = action.params["labels"]
+        self.top.items.remove(action)
+        predicate = Predicate("concept", action.text, labels=tuple(labels))
+        branch = Branch(predicate, action.pos, arms={label: [] for label in labels})
+        branch.arms["else"] = []
+        self.top.items.append(branch)
+
+    def route(self, text: str, offset: int) -> bool:
+        branch = self.last_branch()
+        if branch is None or len(branch.labels) < 2:
+            return False
+        head = text[:20].lower()
+        for label in branch.labels:
+            spoken = label.replace("_", " ")
+            if re.match(r"[\u4e00-\u9fff]{3,}$", spoken) and head.startswith(spoken[-2:]):
+                spoken = spoken[-2:]  # "建议…" for the label "功能建议"
+            if re.search(rf"(?<![a-z]){re.escape(spoken)}", head):
+                self.open_arm(branch, label)
+                rest = re.sub(rf"^.*?{re.escape(spoken)}", "", text, count=1, flags=re.I)
+                self.actions(rest, offset + len(text) - len(rest))
+                return True
+        if OTHER_ARM.search(head):
+            self.open_arm(branch, "else")
+            self.actions(text, offset)
+            return True
+        return False
+
+    def implicit_branch(self, text: str, offset: int) -> bool:
+        """ "Urgent emails go to WeCom", "负面评论发送到企业微信", "回答不了的转人工": a clause
+        that opens with what it applies to is a branch arm for it."""
+        head = HEAD.sub("", text, count=1)
+        skipped = len(text) - len(head)
+        predicate: Predicate | None = None
+        end = 0
+        for label, cue in CONCEPTS:
+            m = cue.match(head)
+            if m:
+                predicate, end = Predicate("concept", m.group(), labels=(label,)), m.end()
+                break
+        if predicate is None:
+            m = NOT_FOUND.match(head)
+            if m is None:
+                return False
+            predicate, end = Predicate("not_found", m.group()), m.end()
+        rest_at = offset + skipped + end
+        rest = self.prompt[rest_at : offset + len(text)]
+        if not (detect(rest, rest_at).actions or DISPOSITION.search(rest)):
+            return False
+        branch = self.last_branch()
+        if (
+            predicate.kind == "concept"
+            and branch is not None
+            and branch.predicate.kind == "concept"
+        ):
+            if not branch.labels and "then" in branch.arms:  # "if negative …" said before
+                first = branch.predicate.labels[0]
+                branch.arms = {first: branch.arms.pop("then"), **branch.arms}
+            label = predicate.labels[0]
+            branch.predicate = Predicate(
+                "concept",
+                branch.predicate.text,
+                labels=tuple(dict.fromkeys([*branch.labels, label])),
+            )
+            self.open_arm(branch, label)
+        else:
+            branch = Branch(predicate, offset)
+            if predicate.kind == "concept":
+                branch.arms[predicate.labels[0]] = []
+                self.top.items.append(branch)
+                self.open_arm(branch, predicate.labels[0])
+            else:
+                self.top.items.append(branch)
+                self.open_arm(branch, "then")
+        self.actions(rest, rest_at)
+        return True
+
+    # --- loops ----------------------------------------------------------------------
+
+    def loop_marker(self, text: str) -> re.Match[str] | None:
+        for m in LOOP.finditer(text):
+            if any(s.start() <= m.start() < s.end() for s in SCHEDULE.finditer(text)):
+                continue  # "every morning" is a schedule
+            if re.search(
+                r"(?i)incoming|new\s|I\s+(?:get|receive)|收到的|新的?(?:邮件|消息)", text
+            ) or (re.match(r"\s*新", text[m.end() :])):
+                return None  # "every email I receive": one run per email, not a loop
+            return m
+        return None
+
+    def open_loop(self, text: str, offset: int, marker: re.Match[str]) -> None:
+        # a fetch named before the marker produces the items: it runs before the loop; so
+        # does one that returns a list the loop goes over ("go through all GitHub issues")
+        head = detect(self.prompt[offset : offset + marker.start()], offset)
+        before = [a for a in head.actions if a.kind in SOURCE_KINDS]
+        whole = detect(self.prompt[offset : offset + len(text)], offset).actions
+        before += [
+            a
+            for a in whole
+            if a.kind == "api" and a.params["call"].is_list and not same_action(a, before)
+        ]
+        self.add(before)
+        noun = noun_after(text[marker.end() :])
+        loop = Loop(noun, offset + marker.start())
+        self.add([loop])
+        self.stack.append(_Scope(loop.body, loop))
+        rest_start = marker.end()
+        body_text = text[:rest_start] + text[rest_start:]
+        found = detect(self.prompt[offset : offset + len(body_text)], offset)
+        self.plan.sources += [s for s in found.sources if s not in self.plan.sources]
+        remaining = [a for a in found.actions if a not in before and not same_action(a, before)]
+        tail = text[rest_start:]
+        if IF.search(tail) or has_comparison(tail):
+            # "for each order over 1000, notify finance": the rest is a condition
+            cond_at = IF.search(tail)
+            start = cond_at.start() if cond_at else 0
+            pre = [a for a in remaining if a.pos < offset + rest_start + start]
+            self.add(pre)
+            sub = Clause(
+                self.prompt[offset + rest_start + start : offset + len(text)],
+                offset + rest_start + start,
+                -1,
+                False,
+            )
+            if not self.condition(self.text_of(sub), sub, None, None):
+                self.add([a for a in remaining if a not in pre])
+            return
+        self.add(remaining)
+
+    # --- conditions ------------------------------------------------------------------
+
+    def condition(
+        self, text: str, clause: Clause, previous: Clause | None, following: Clause | None
+    ) -> bool:
+        split = split_condition(text)
+        if split is None:
+            return False
+        p_start, p_end, c_start, negated, when = split
+        offset = clause.start
+        predicate_text = self.prompt[offset + p_start : offset + p_end]
+        predicate = analyze_predicate(predicate_text, when=when)
+        # a predicate may name a source ("if the weather API reports rain"): fetch first
+        sources = detect(predicate_text, offset + p_start, allow=SOURCE_KINDS).actions
+        channels = detect(predicate_text, offset + p_start).sources  # "a Feishu message …"
+        self.plan.sources += [s for s in channels if s not in self.plan.sources]
+        if predicate is None:  # "when a new email arrives": a trigger
+            found = detect(predicate_text, offset + p_start)
+            self.plan.sources += [s for s in found.sources if s not in self.plan.sources]
+            self.add(sources)
+            self.actions(text[c_start:], offset + c_start)
+            return True
+        self.add(sources)
+        branch = self.merge_into(predicate)
+        pending = self.top.items[-1] if self.top.items else None
+        if branch is None and isinstance(pending, Branch) and not any(pending.arms.values()):
+            # the clause answers a question asked just before ("判断是否有风险，有风险就…")
+            branch = pending
+            self.open_arm(branch, "else" if negated else "then")
+        elif branch is None:
+            branch = Branch(predicate, offset + p_start, negated=negated)
+            arm = "else" if negated else "then"
+            # "C if P": the consequence came first, in the clause before
+            consequent = text[c_start:].strip(" ,，")
+            if (
+                not consequent
+                and previous is not None
+                and previous.sentence == clause.sentence
+                and (following is None or following.sentence != clause.sentence)
+            ):
+                moved: list[Item] = [
+                    a
+                    for a in self.top.items
+                    if isinstance(a, Action)
+                    and a.kind not in SOURCE_KINDS
+                    and a.pos >= previous.start
+                ]
+                for a in moved:
+                    self.top.items.remove(a)
+                self.top.items.append(branch)
+                branch.arms[arm] = moved
+                self.stack.append(_Scope(branch.arms[arm], branch, arm))
+                return True
+            self.top.items.append(branch)
+            self.open_arm(branch, arm)
+        self.actions(text[c_start:], offset + c_start)
+        return True
+
+    def merge_into(self, predicate: Predicate) -> Branch | None:
+        """A second "if" on the same kind of question joins the branch before it as one
+        more arm ("if negative …; if positive …")."""
+        if predicate.kind != "concept":
+            return None
+        branch = self.last_branch()
+        if branch is None or branch.predicate.kind != "concept" or branch.arms.get("else"):
+            return None
+        label = predicate.labels[0]
+        if label in branch.labels or branch.labels:
+            if label not in branch.arms and "then" in branch.arms:
+                # first merge: the "then" arm becomes the first label's arm
+                branch.arms = {branch.predicate.labels[0]: branch.arms.pop("then"), **branch.arms}
+                branch.predicate = Predicate(
+                    "concept", branch.predicate.text, labels=(branch.predicate.labels[0],)
+                )
+            self.open_arm(branch, label)
+            branch.predicate = Predicate(
+                "concept", branch.predicate.text, labels=tuple(dict.fromkeys([*branch.labels]))
+            )
+            return branch
+        return None
+
+
+def read_plan(prompt: str) -> Plan:
+    return _Reader(prompt).read()
