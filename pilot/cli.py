@@ -24,6 +24,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     runner = sub.add_parser("runner", help="run node runners for some node types")
     runner.add_argument("--types", default="", help="comma-separated node types (default: all)")
+
+    users = sub.add_parser("users", help="manage users and their API keys")
+    users_sub = users.add_subparsers(dest="users_command", required=True)
+    create = users_sub.add_parser("create", help="create a user; prints their API key")
+    create.add_argument("name", help="username (letters, digits, . _ -)")
+    create.add_argument("--admin", action="store_true", help="make the user an admin")
+    create.add_argument("--data-dir", type=Path, default=None, help="data dir (default .pilot/)")
+    key = users_sub.add_parser("key", help="issue a new API key for an existing user")
+    key.add_argument("name", help="username")
+    key.add_argument("--data-dir", type=Path, default=None, help="data dir (default .pilot/)")
+
+    from .generate_cmd import add_arguments
+
+    add_arguments(sub.add_parser("generate", help="turn a prompt into a workflow (in-process)"))
     return parser
 
 
@@ -38,6 +52,19 @@ def main(argv: list[str] | None = None) -> int:
 
         runner_main(["--types", args.types] if args.types else [])
         return 0
+    if args.command == "generate":
+        from .generate_cmd import run_generate
+
+        return run_generate(args)
+    if args.command == "users":
+        from .users_cmd import run_users
+
+        return run_users(
+            action=args.users_command,
+            username=args.name,
+            data_dir=args.data_dir or _default_data_dir(),
+            admin=getattr(args, "admin", False),
+        )
     return 2
 
 

@@ -23,6 +23,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from .embedded import ManagedProcess, document_store, mongodb_url, nats_server, nats_url
+from .users_cmd import clear_runtime, ensure_admin_key, write_runtime
 
 console = Console(stderr=True)
 
@@ -76,6 +77,8 @@ class Launcher:
         self.services: list[Supervised] = []
         self.env: dict[str, str] = {}
         self._stopping = False
+        self.admin_key: str | None = None
+        self.admin_key_path = self.data_dir / "admin.key"
 
     # -- start ---------------------------------------------------------------------------
 
@@ -113,6 +116,10 @@ class Launcher:
                 self.infra.append(Supervised(store))
                 db_url = mongodb_url(store)
                 progress.advance(task)
+            # Before the gateway starts: its first request may already need the admin.
+            progress.update(task, description="checking the admin user")
+            self.admin_key, self.admin_key_path = ensure_admin_key(db_url, self.data_dir)
+            write_runtime(self.data_dir, {"mongodb_url": db_url, "nats_url": bus_url})
             self.env = {
                 "PILOT_NATS_URL": bus_url,
                 "PILOT_MONGODB_URL": db_url,
@@ -163,7 +170,18 @@ class Launcher:
         )
         table.add_row("Data", str(self.data_dir))
         table.add_row("Logs", str(self.logs))
+        table.add_row("Admin key", str(self.admin_key_path))
         console.print(table)
+        if self.admin_key is not None:
+            # Shown this once (the store keeps only its hash); also in the file above.
+            console.print(f"Admin API key (first start): [bold]{self.admin_key}[/]")
+            print(f"πlot admin API key: {self.admin_key}", flush=True)
+        elif not self.admin_key_path.exists():
+            console.print(
+                f"[yellow]{self.admin_key_path} is missing[/]: `pilot users key admin "
+                f"--data-dir {self.data_dir}` issues a new admin key"
+            )
+        console.print(f'Send it as: -H "Authorization: Bearer $(cat {self.admin_key_path})"')
         console.print("Press Ctrl-C to stop.")
         print(f"πlot gateway listening on {base}", flush=True)
 
@@ -206,6 +224,7 @@ class Launcher:
             s.proc.stop()
         for s in reversed(self.infra):
             s.proc.stop()
+        clear_runtime(self.data_dir)
 
 
 def run_up(*, port: int, host: str, data_dir: Path) -> int:

@@ -14,9 +14,9 @@ import nats
 import pytest
 import websockets
 from nats.aio.client import Client as NatsClient
-from pilot.embedded import ManagedProcess
 from pymongo.asynchronous.database import AsyncDatabase
 
+from pilot.embedded import ManagedProcess
 from pilot_shared.contracts import TERMINAL_EVENT_TYPES
 from pilot_shared.repositories import EventRepository, ExecutionRepository
 from pilot_shared.settings import PilotSettings
@@ -267,7 +267,9 @@ async def test_the_workflow_websocket_relays_every_execution_event(
     async with gateway.client() as client:
         workflow = await _create_workflow(client)
         ws_url = gateway.base_url.replace("http://", "ws://") + f"/ws/workflow/{workflow['id']}"
-        async with websockets.connect(ws_url) as ws:
+        auth = {"Authorization": f"Bearer {gateway.admin_key}"}
+        async with websockets.connect(ws_url, additional_headers=auth) as ws:
+            assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "hello"
             for _ in range(2):
                 r = await client.post(
                     f"/api/workflows/{workflow['id']}/execute",
@@ -286,7 +288,9 @@ async def test_the_workflow_websocket_relays_every_execution_event(
         for seqs in by_execution.values():
             assert sorted(seqs) == list(range(1, N_EVENTS + 1))
 
-        async with websockets.connect(ws_url.replace(workflow["id"], "nope")) as ws:
+        async with websockets.connect(
+            ws_url.replace(workflow["id"], "nope"), additional_headers=auth
+        ) as ws:
             with pytest.raises(websockets.ConnectionClosed) as closed:
                 await asyncio.wait_for(ws.recv(), 10)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4404

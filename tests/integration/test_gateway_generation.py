@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 import nats
 import pytest
 from nats.aio.client import Client as NatsClient
-from pilot.embedded import ManagedProcess
 from pymongo.asynchronous.database import AsyncDatabase
 
+from pilot.embedded import ManagedProcess
 from pilot_shared.contracts import GenerationEvent, PlanRequest
 from pilot_shared.settings import PilotSettings
 from pilot_shared.store import Document
@@ -17,6 +17,7 @@ from pilot_shared.subjects import COMMANDS
 from tests.integration.test_gateway_harness import (
     FakePlanner,
     Gateway,
+    error_of,
     gateway_settings,
     running_gateway,
     simple_workflow,
@@ -125,7 +126,7 @@ async def test_prompts_that_cannot_be_planned_are_refused_before_publishing(
         for prompt in ("", "   \n\t "):
             r = await client.post("/api/workflows/generate", json={"prompt": prompt})
             assert r.status_code == 422, r.text
-            assert r.json() == {"error": "invalid_prompt", "detail": "the prompt is empty"}
+            assert error_of(r) == {"error": "invalid_prompt", "detail": "the prompt is empty"}
 
         r = await client.post("/api/workflows/generate", json={"prompt": "x" * 5_001})
         assert r.status_code == 422

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import nats
@@ -23,13 +24,14 @@ import pytest
 import uvicorn
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
-from pilot.embedded import ManagedProcess, free_port
 from pymongo.asynchronous.database import AsyncDatabase
 
+from pilot.embedded import ManagedProcess, free_port
 from pilot_gateway.app import create_app
 from pilot_gateway.server import GatewayServer
 from pilot_gateway.settings import GatewaySettings
 from pilot_shared import subjects
+from pilot_shared.accounts import create_user
 from pilot_shared.bus import MSG_ID_HEADER
 from pilot_shared.contracts import (
     TERMINAL_EVENT_TYPES,
@@ -47,7 +49,7 @@ from pilot_shared.repositories import (
     WorkflowRepository,
 )
 from pilot_shared.settings import PilotSettings
-from pilot_shared.store import Document
+from pilot_shared.store import Document, create_store_client
 
 # --- waiting on conditions (never fixed sleeps) ---------------------------------------
 
@@ -60,6 +62,13 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
         await asyncio.sleep(0.02)
+
+
+def error_of(r: httpx.Response) -> dict[str, Any]:
+    """An error body without its request id, after checking the id is the response's."""
+    body = dict(r.json())
+    assert body.pop("request_id") == r.headers["x-request-id"], body
+    return body
 
 
 # --- the gateway under test -----------------------------------------------------------
@@ -75,6 +84,7 @@ class Gateway:
     settings: GatewaySettings
     server: GatewayServer
     thread: threading.Thread
+    admin_key: str = ""
 
     async def stop(self) -> None:
         """Shut the gateway down as SIGTERM would, and wait until it has."""
@@ -82,10 +92,35 @@ class Gateway:
         await asyncio.to_thread(self.thread.join, 15)
         assert not self.thread.is_alive(), "the gateway did not shut down"
 
-    def client(self, **kwargs: Any) -> httpx.AsyncClient:
+    def client(self, api_key: str | None = None, **kwargs: Any) -> httpx.AsyncClient:
+        """A client authenticated as the admin, or with `api_key` ("" for none)."""
+        key = self.admin_key if api_key is None else api_key
+        headers = dict(kwargs.pop("headers", {}))
+        if key:
+            headers.setdefault("Authorization", f"Bearer {key}")
         return httpx.AsyncClient(
-            base_url=self.base_url, timeout=kwargs.pop("timeout", 20), **kwargs
+            base_url=self.base_url, timeout=kwargs.pop("timeout", 20), headers=headers, **kwargs
         )
+
+    @property
+    def ws_base(self) -> str:
+        return self.base_url.replace("http://", "ws://")
+
+    async def create_user(self, username: str) -> str:
+        """A new user (made by the admin through the API); returns their API key."""
+        async with self.client() as client:
+            r = await client.post("/api/users", json={"username": username})
+            assert r.status_code == 201, r.text
+            return str(r.json()["api_key"])
+
+
+async def create_admin_key(settings: PilotSettings) -> str:
+    client = create_store_client(settings.mongodb_url)
+    try:
+        _, key = await create_user(client[settings.mongodb_db], f"admin-{uuid4().hex[:8]}", "admin")
+    finally:
+        await client.close()
+    return key
 
 
 @asynccontextmanager
@@ -106,7 +141,9 @@ async def running_gateway(settings: GatewaySettings) -> AsyncIterator[Gateway]:
         if time.monotonic() > deadline:
             raise TimeoutError("the gateway did not start")
         await asyncio.sleep(0.01)
-    gateway = Gateway(f"http://127.0.0.1:{port}", settings, server, thread)
+    gateway = Gateway(
+        f"http://127.0.0.1:{port}", settings, server, thread, await create_admin_key(settings)
+    )
     try:
         yield gateway
     finally:
@@ -225,6 +262,8 @@ class FakePlanner:
         )
         event = self.respond(request)
         if event.workflow is not None:
+            # as the real generator does: the workflow belongs to who asked for it
+            event.workflow = event.workflow.model_copy(update={"owner_id": request.owner_id})
             await WorkflowRepository(self.db).insert(event.workflow)
         await js_publish(
             self.nc,
@@ -431,6 +470,6 @@ async def test_unknown_route_is_a_json_404(gateway: Gateway) -> None:
     async with gateway.client() as client:
         r = await client.get("/api/nothing-here")
         assert r.status_code == 404
-        assert r.json() == {"error": "not_found", "detail": "Not Found"}
+        assert error_of(r) == {"error": "not_found", "detail": "Not Found"}
         r = await client.delete("/healthz")
         assert r.status_code == 405 and r.json()["error"] == "method_not_allowed"

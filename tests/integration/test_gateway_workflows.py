@@ -12,6 +12,7 @@ from pilot_gateway.workflows import service as workflow_service
 from pilot_shared.settings import PilotSettings
 from tests.integration.test_gateway_harness import (
     Gateway,
+    error_of,
     gateway_settings,
     running_gateway,
     simple_workflow_json,
@@ -122,7 +123,7 @@ async def test_an_unexpected_failure_is_a_500_and_the_server_carries_on(
     async with gateway.client() as client:
         r = await client.post("/api/workflows", json=simple_workflow_json())
         assert r.status_code == 500
-        assert r.json() == {"error": "internal", "detail": "internal error"}
+        assert error_of(r) == {"error": "internal", "detail": "internal error"}
         assert "secret" not in r.text
         monkeypatch.undo()
         assert (await client.post("/api/workflows", json=simple_workflow_json())).status_code == 201

@@ -1,5 +1,6 @@
 """The error model and the middleware, on a small app built from the gateway's parts (no
-NATS or store needed): every failure is JSON `{"error", "detail"}` with the right status."""
+NATS or store needed): every failure is JSON `{"error", "detail", "request_id"}` with the
+right status, and every response and log line carries the request id."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pydantic import BaseModel
 from pilot_gateway.errors import PilotError, install_error_handlers
 from pilot_gateway.http_metrics import REQUEST_DURATION, HttpMetricsMiddleware
 from pilot_gateway.middleware import BodyLimitMiddleware, CatchAllMiddleware
+from pilot_gateway.request_id import RequestIdLogFilter, RequestIdMiddleware
 from pilot_shared.telemetry import metrics_registry
 
 LIMIT = 1_000
@@ -34,6 +36,7 @@ def small_app() -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=LIMIT)
     app.add_middleware(CatchAllMiddleware)
     app.add_middleware(HttpMetricsMiddleware)
+    app.add_middleware(RequestIdMiddleware)
 
     @app.post("/items/{item_id}")
     async def create(item_id: str, item: Item) -> Item:
@@ -48,6 +51,13 @@ def small_app() -> FastAPI:
         raise TeapotError("short and stout", extra={"handle": "left"})
 
     return app
+
+
+def without_request_id(r: httpx.Response) -> dict[str, object]:
+    """The error body minus its request id, after checking it matches the header."""
+    body = dict(r.json())
+    assert body.pop("request_id") == r.headers["x-request-id"]
+    return body
 
 
 @pytest.fixture
@@ -83,17 +93,25 @@ async def test_validation_errors_name_the_fields(client: httpx.AsyncClient) -> N
 async def test_pilot_errors_carry_their_status_kind_and_extras(client: httpx.AsyncClient) -> None:
     r = await client.get("/teapot")
     assert r.status_code == 418
-    assert r.json() == {"error": "teapot", "detail": "short and stout", "handle": "left"}
+    assert without_request_id(r) == {
+        "error": "teapot",
+        "detail": "short and stout",
+        "handle": "left",
+    }
 
 
 async def test_unexpected_exceptions_are_a_generic_500(
     client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    r = await client.get("/boom")
+    caplog.handler.addFilter(RequestIdLogFilter())  # as install_request_id_logging does
+    r = await client.get("/boom", headers={"X-Request-ID": "trace-me-42"})
     assert r.status_code == 500
-    assert r.json() == {"error": "internal", "detail": "internal error"}
+    assert r.headers["x-request-id"] == "trace-me-42"
+    assert without_request_id(r) == {"error": "internal", "detail": "internal error"}
     assert "hunter2" not in r.text
-    assert any("unhandled error in GET /boom" in rec.message for rec in caplog.records)
+    logged = [rec for rec in caplog.records if "unhandled error in GET /boom" in rec.message]
+    assert logged
+    assert logged[0].request_id == "trace-me-42"  # the log line names the same request
     assert (await client.post("/items/1", json={"name": "ok"})).status_code == 200
 
 
@@ -156,3 +174,15 @@ async def test_request_durations_are_labelled_by_route_template(client: httpx.As
         "pilot_http_request_duration_seconds_count",
         {"method": "other", "route": "unmatched", "status": "404"},
     )
+
+
+async def test_every_response_has_a_request_id(client: httpx.AsyncClient) -> None:
+    ok = await client.post("/items/1", json={"name": "a"})
+    missing = await client.get("/nowhere")
+    assert len({ok.headers["x-request-id"], missing.headers["x-request-id"]}) == 2
+    assert missing.json()["request_id"] == missing.headers["x-request-id"]
+    # a sane id from the client is kept; anything else (log forging) is replaced
+    kept = await client.get("/nowhere", headers={"X-Request-ID": "abc-123"})
+    assert kept.headers["x-request-id"] == "abc-123"
+    forged = await client.get("/nowhere", headers={"X-Request-ID": "x" * 200})
+    assert forged.headers["x-request-id"] != "x" * 200

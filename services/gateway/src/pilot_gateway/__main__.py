@@ -7,6 +7,7 @@ import uvicorn
 from pilot_shared.telemetry import configure_logging
 
 from .app import create_app
+from .request_id import install_request_id_logging
 from .server import GatewayServer
 from .settings import GatewaySettings
 
@@ -14,6 +15,7 @@ from .settings import GatewaySettings
 def main() -> None:
     settings = GatewaySettings()
     configure_logging(settings.log_level)
+    install_request_id_logging()
     app = create_app(settings)
     config = uvicorn.Config(
         app,

@@ -19,6 +19,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pilot_shared.bus import build_broker, ensure_streams
 from pilot_shared.store import Document, create_store_client, ensure_indexes
 
+from .auth.tokens import load_signing_secret
+from .limits import Limits
 from .live import LiveBus
 from .settings import GatewaySettings
 
@@ -35,6 +37,15 @@ class GatewayResources:
         self._mongo: AsyncMongoClient[Document] | None = None
         self._live: LiveBus | None = None
         self._connected = False
+        self._signing_secret: str | None = None
+        self.limits = Limits(
+            per_minute=settings.rate_limit_per_minute,
+            burst=settings.rate_limit_burst,
+            expensive_per_minute=settings.expensive_per_minute,
+            expensive_burst=settings.expensive_burst,
+            auth_failures_per_minute=settings.auth_failures_per_minute,
+            max_concurrent_executions=settings.max_concurrent_executions,
+        )
 
     @property
     def nats(self) -> NatsClient:
@@ -56,6 +67,12 @@ class GatewayResources:
     def db(self) -> AsyncDatabase[Document]:
         return self.mongo[self.settings.mongodb_db]
 
+    @property
+    def signing_secret(self) -> str:
+        if self._signing_secret is None:
+            raise RuntimeError("the gateway's token signing secret is not loaded")
+        return self._signing_secret
+
     async def open(self) -> None:
         try:
             await self.broker.connect()
@@ -64,6 +81,12 @@ class GatewayResources:
             await ensure_streams(self.broker.connection)
             self._mongo = create_store_client(self.settings.mongodb_url)
             await ensure_indexes(self.db)
+            configured = self.settings.jwt_secret
+            self._signing_secret = (
+                configured.get_secret_value()
+                if configured is not None and configured.get_secret_value()
+                else await load_signing_secret(self.db)
+            )
         except BaseException:
             await self.close()
             raise

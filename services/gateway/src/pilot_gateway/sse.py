@@ -10,6 +10,16 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
 EVENT_STREAM = "text/event-stream"
+# One event of a stream, as OpenAPI documents it (and schemathesis checks it).
+SSE_EVENT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "event": {"type": "string"},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+    },
+    "required": ["data"],
+}
 KEEPALIVE = b": keepalive\n\n"
 # no-cache: never replay a stale stream; X-Accel-Buffering: nginx must not hold frames back.
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}

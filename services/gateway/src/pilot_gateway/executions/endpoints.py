@@ -1,40 +1,39 @@
-"""Running workflows and following their executions: execute, read, SSE, WebSocket."""
+"""Running workflows and following their executions: execute, list, read, SSE."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, WebSocket, status
+from fastapi import APIRouter, Header, Query, status
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from pilot_shared import subjects
-from pilot_shared.contracts import ExecutionEvent
+from pilot_shared.contracts import ExecutionStatus
 
 from ..deps import (
     BrokerDep,
+    CallerDep,
     EventsDep,
     ExecutionsDep,
+    LimitsDep,
     LiveDep,
     NodeRunsDep,
+    RunnableWorkflow,
     SettingsDep,
+    SharesDep,
+    StreamCallerDep,
+    ViewableWorkflow,
     WorkflowsDep,
 )
-from ..errors import BadRequestError, PilotError
-from ..live import SubscriptionClosed
-from ..sse import EVENT_STREAM, event_stream_response, wants_event_stream
-from ..workflows.service import get_workflow
+from ..errors import COMMON_ERRORS, BadRequestError, error_responses
+from ..sse import EVENT_STREAM, SSE_EVENT_SCHEMA, event_stream_response, wants_event_stream
+from ..workflows.access import authorize_execution, authorize_workflow
 from . import service
 from .event_stream import ExecutionEventStream
-from .schemas import ExecuteAccepted, ExecuteRequest, ExecutionDetail
+from .schemas import ExecuteAccepted, ExecuteRequest, ExecutionDetail, ExecutionList
 
-router = APIRouter(tags=["executions"])
+router = APIRouter(tags=["executions"], responses=error_responses(*COMMON_ERRORS))
 
-# WebSocket close codes (RFC 6455 registry): the client should reconnect later.
-_SERVICE_RESTART = 1012
-_TRY_AGAIN_LATER = 1013
 
 _SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
@@ -42,7 +41,7 @@ _SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
         "`data: <ExecutionEvent JSON>`; the stream ends after the terminal event",
         "content": {
             EVENT_STREAM: {
-                "schema": {"type": "string"},
+                "schema": SSE_EVENT_SCHEMA,
                 "example": 'id: 1\nevent: execution.started\ndata: {"seq": 1, …}\n\n',
             }
         },
@@ -57,26 +56,34 @@ _SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
     summary="Run a workflow",
     responses={
         **_SSE_RESPONSE,
-        404: {"description": "No workflow has this id"},
-        422: {"description": "`input_data` does not match the input node's schema"},
-        503: {"description": "The message bus is unreachable"},
+        **error_responses(
+            403,
+            404,
+            _403="Viewers may not run a workflow",
+            _422="`input_data` does not match the input node's schema",
+            _429="Over the rate limit, or too many of your executions are running",
+        ),
     },
 )
 async def execute_workflow(
     request: Request,
-    workflow_id: str,
+    found: RunnableWorkflow,
     body: ExecuteRequest,
-    workflows: WorkflowsDep,
     executions: ExecutionsDep,
     events: EventsDep,
     broker: BrokerDep,
     live: LiveDep,
     settings: SettingsDep,
+    limits: LimitsDep,
 ) -> Response | ExecuteAccepted:
     """`202 {"execution_id"}` at once; or, with `Accept: text/event-stream`, the
-    execution's events as they happen, ending with its terminal event."""
-    workflow = await get_workflow(workflows, workflow_id)
-    execution = await service.create_execution(executions, broker, workflow, body.input_data)
+    execution's events as they happen, ending with its terminal event. The execution
+    runs the workflow's current version, and records which one (`workflow_version`)."""
+    workflow, caller = found.workflow, found.caller
+    async with limits.executions.reserve(caller.id, executions.count_active):
+        execution = await service.create_execution(
+            executions, broker, workflow, body.input_data, owner_id=caller.id
+        )
     if not wants_event_stream(request):
         await service.request_run(broker, execution)
         return ExecuteAccepted(execution_id=execution.id, workflow_id=workflow.id)
@@ -93,30 +100,93 @@ async def execute_workflow(
 
 
 @router.get(
+    "/api/executions",
+    response_model=ExecutionList,
+    responses=error_responses(404, _404="`workflow_id` names no workflow you may see"),
+    summary="List executions: yours, or all of one workflow you may see",
+)
+async def list_executions(
+    caller: CallerDep,
+    executions: ExecutionsDep,
+    workflows: WorkflowsDep,
+    shares: SharesDep,
+    workflow_id: Annotated[
+        str | None, Query(description="Every execution of this workflow (needs view access)")
+    ] = None,
+    status: Annotated[ExecutionStatus | None, Query(description="Only this status")] = None,
+    skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ExecutionList:
+    """Newest first. Without `workflow_id`: the executions you started."""
+    owner_id: str | None = caller.id
+    if workflow_id is not None:
+        await authorize_workflow(workflows, shares, caller, workflow_id, "viewer")
+        owner_id = None
+    filters: dict[str, Any] = {"workflow_id": workflow_id, "status": status, "owner_id": owner_id}
+    return ExecutionList(
+        items=await executions.list(**filters, skip=skip, limit=limit),
+        skip=skip,
+        limit=limit,
+        total=await executions.count(**filters),
+    )
+
+
+@router.get(
+    "/api/workflows/{workflow_id}/executions",
+    response_model=ExecutionList,
+    responses=error_responses(404),
+    summary="List a workflow's executions, newest first",
+)
+async def list_workflow_executions(
+    found: ViewableWorkflow,
+    executions: ExecutionsDep,
+    status: Annotated[ExecutionStatus | None, Query(description="Only this status")] = None,
+    skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ExecutionList:
+    workflow_id = found.workflow.id
+    return ExecutionList(
+        items=await executions.list(workflow_id=workflow_id, status=status, skip=skip, limit=limit),
+        skip=skip,
+        limit=limit,
+        total=await executions.count(workflow_id=workflow_id, status=status),
+    )
+
+
+@router.get(
     "/api/executions/{execution_id}",
     response_model=ExecutionDetail,
     summary="Read an execution: status, output, per-node states, usage, node runs",
-    responses={404: {"description": "No execution has this id"}},
+    responses=error_responses(404),
 )
 async def get_execution(
-    execution_id: str, executions: ExecutionsDep, node_runs: NodeRunsDep
+    execution_id: str,
+    caller: CallerDep,
+    executions: ExecutionsDep,
+    workflows: WorkflowsDep,
+    shares: SharesDep,
+    node_runs: NodeRunsDep,
 ) -> ExecutionDetail:
-    return await service.execution_detail(executions, node_runs, execution_id)
+    """Visible to whoever started it and to whoever may see its workflow."""
+    execution = await authorize_execution(executions, workflows, shares, caller, execution_id)
+    return await service.execution_detail(node_runs, execution)
+
+
+# The largest seq a client may name: far beyond any execution, well inside 64 bits.
+MAX_SEQ = 10**15
+LAST_EVENT_ID_PATTERN = r"^[ \t]*[0-9]{0,15}[ \t]*$"
 
 
 def resume_point(last_event_id: str | None, after: int | None) -> int:
     """The seq to resume after. The header wins: a reconnecting EventSource sends it, while
     the URL still carries whatever `after` the stream was first opened with."""
-    if last_event_id is not None and last_event_id.strip():
-        try:
-            value = int(last_event_id.strip())
-        except ValueError:
+    if last_event_id is not None and last_event_id.strip(" \t"):
+        value = last_event_id.strip(" \t")
+        if not value.isascii() or not value.isdigit() or int(value) > MAX_SEQ:
             raise BadRequestError(
                 f"Last-Event-ID must be an event seq (an integer), not {last_event_id!r}"
-            ) from None
-        if value < 0:
-            raise BadRequestError("Last-Event-ID must not be negative")
-        return value
+            )
+        return int(value)
     return after or 0
 
 
@@ -124,20 +194,27 @@ def resume_point(last_event_id: str | None, after: int | None) -> int:
     "/api/executions/{execution_id}/events",
     response_class=StreamingResponse,
     summary="Follow an execution's events (SSE, resumable)",
-    responses={**_SSE_RESPONSE, 404: {"description": "No execution has this id"}},
+    responses={**_SSE_RESPONSE, **error_responses(404)},
 )
 async def execution_events(
     execution_id: str,
+    caller: StreamCallerDep,
     executions: ExecutionsDep,
+    workflows: WorkflowsDep,
+    shares: SharesDep,
     events: EventsDep,
     live: LiveDep,
     settings: SettingsDep,
-    last_event_id: Annotated[str | None, Header(description="Resume after this seq")] = None,
-    after: Annotated[int | None, Query(ge=0, description="Resume after this seq")] = None,
+    last_event_id: Annotated[
+        str | None, Header(pattern=LAST_EVENT_ID_PATTERN, description="Resume after this seq")
+    ] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_SEQ, description="Resume after this seq")
+    ] = None,
 ) -> StreamingResponse:
     """Stored events after `Last-Event-ID` (or `?after=`), then live ones, each once and
     in `seq` order; the stream closes after the terminal event."""
-    await service.get_execution(executions, execution_id)
+    await authorize_execution(executions, workflows, shares, caller, execution_id)
     stream = await ExecutionEventStream.open(
         live,
         events,
@@ -147,46 +224,3 @@ async def execution_events(
         keepalive_s=settings.sse_keepalive_s,
     )
     return event_stream_response(stream.frames(), on_close=stream.close)
-
-
-@router.websocket("/ws/workflow/{workflow_id}")
-async def workflow_live(
-    websocket: WebSocket, workflow_id: str, workflows: WorkflowsDep, live: LiveDep
-) -> None:
-    """Every event of every execution of the workflow, as JSON text frames, live only
-    (use the SSE endpoint to replay one execution)."""
-    await websocket.accept()
-    if await workflows.get(workflow_id) is None:
-        await websocket.close(code=4404, reason=f"workflow {workflow_id!r} does not exist")
-        return
-    try:
-        subscription = await live.subscribe(
-            subjects.execution_events(workflow_id), ExecutionEvent.model_validate_json
-        )
-    except PilotError as exc:
-        await websocket.close(code=_TRY_AGAIN_LATER, reason=exc.detail[:120])
-        return
-
-    async def forward() -> None:
-        try:
-            while True:
-                event = await subscription.get(None)
-                if event is not None:
-                    await websocket.send_text(event.model_dump_json())
-        except SubscriptionClosed:
-            await websocket.close(code=_SERVICE_RESTART, reason="the gateway is shutting down")
-
-    async def until_closed() -> None:
-        while (await websocket.receive())["type"] != "websocket.disconnect":
-            pass  # the channel is one-way; client messages are ignored
-
-    tasks = [asyncio.create_task(forward()), asyncio.create_task(until_closed())]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        await subscription.close()

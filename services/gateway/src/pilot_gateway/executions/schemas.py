@@ -30,3 +30,10 @@ class ExecutionDetail(Execution):
     """The execution document plus its log: one entry per node attempt."""
 
     node_runs: list[NodeRun] = Field(default_factory=list)
+
+
+class ExecutionList(BaseModel):
+    items: list[Execution]
+    skip: int
+    limit: int
+    total: int

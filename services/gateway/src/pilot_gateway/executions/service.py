@@ -21,14 +21,6 @@ from ..errors import PilotError
 from .schemas import ExecutionDetail
 
 
-class ExecutionNotFoundError(PilotError):
-    status_code = 404
-    kind = "not_found"
-
-    def __init__(self, execution_id: str) -> None:
-        super().__init__(f"execution {execution_id!r} does not exist")
-
-
 class InvalidInputError(PilotError):
     status_code = 422
     kind = "invalid_input"
@@ -79,8 +71,10 @@ async def create_execution(
     broker: NatsBroker,
     workflow: Workflow,
     input_data: dict[str, Any],
-    owner_id: str = "anonymous",
+    owner_id: str,
 ) -> Execution:
+    """The execution pins the version it runs (`workflow_version`) and belongs to the
+    user who started it; the executor needs to know nothing about users."""
     validate_input(workflow, input_data)
     # Refuse before storing: an execution whose run cannot be requested would sit
     # "pending" forever.
@@ -107,16 +101,6 @@ async def request_run(broker: NatsBroker, execution: Execution) -> None:
     )
 
 
-async def get_execution(executions: ExecutionRepository, execution_id: str) -> Execution:
-    execution = await executions.get(execution_id)
-    if execution is None:
-        raise ExecutionNotFoundError(execution_id)
-    return execution
-
-
-async def execution_detail(
-    executions: ExecutionRepository, node_runs: NodeRunRepository, execution_id: str
-) -> ExecutionDetail:
-    execution = await get_execution(executions, execution_id)
-    runs = await node_runs.list(execution_id)
+async def execution_detail(node_runs: NodeRunRepository, execution: Execution) -> ExecutionDetail:
+    runs = await node_runs.list(execution.id)
     return ExecutionDetail(**dict(execution), node_runs=runs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from pilot_shared.contracts import UserPreferences, Workflow
@@ -26,6 +28,10 @@ class GenerateWorkflowRequest(BaseModel):
 
     prompt: str = Field(description="What the workflow should do, in English or Chinese")
     user_preferences: UserPreferences = Field(default_factory=UserPreferences)
+    planner: Literal["auto", "offline", "llm"] = Field(
+        default="auto",
+        description="auto: the LLM planner when an API key is configured, else offline rules",
+    )
 
 
 class GenerateWorkflowResponse(BaseModel):

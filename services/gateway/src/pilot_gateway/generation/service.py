@@ -50,6 +50,8 @@ def check_prompt(prompt: str, max_chars: int) -> str:
     text = prompt.strip()
     if not text:
         raise InvalidPromptError("the prompt is empty")
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):  # from a JSON escape like \ud800
+        raise InvalidPromptError("the prompt is not valid Unicode text (it holds a lone surrogate)")
     if len(text) > max_chars:
         raise InvalidPromptError(
             f"the prompt has {len(text):,} characters; the limit is {max_chars:,}",
@@ -141,6 +143,7 @@ async def start_generation(
                 prompt=prompt,
                 user_preferences=request.user_preferences,
                 owner_id=owner_id,
+                planner=request.planner,
             ),
             subjects.PLAN,
             msg_id=generation_id,
