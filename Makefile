@@ -8,7 +8,7 @@ RUN := $(UV) run --frozen --all-packages
 PORT ?= 8000
 DATA_DIR ?= .pilot
 
-.PHONY: install up test test-unit test-integration test-e2e lint format typecheck bench clean
+.PHONY: install up test test-unit test-integration test-e2e lint format typecheck bench clean schemathesis
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -35,6 +35,9 @@ test-integration: install
 test-e2e: install
 	$(RUN) pytest tests/e2e
 
+schemathesis: install  ## fuzz the gateway's OpenAPI against a fresh `pilot up` (EXAMPLES=10)
+	$(RUN) bash services/gateway/scripts/schemathesis.sh
+
 lint: install  ## ruff + mypy (strict)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
@@ -44,5 +47,36 @@ format: install
 	$(RUN) ruff format .
 	$(RUN) ruff check --fix .
 
+.PHONY: train-intent eval bench-generation
+
+train-intent: install  ## fit the intent classifier (scikit-learn) and write its model file
+	$(RUN) python -m pilot_planner.intent_training
+
+eval: install  ## generation eval: classifier held-out accuracy, node-type F1 and checks per prompt
+	$(RUN) python -m tests.eval.run
+
+bench-generation: install  ## offline generation latency and the LLM path (repairs) vs baselines
+	$(RUN) python benchmarks/generation/run.py
+
 clean:
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: eval-retrieval
+
+eval-retrieval: install  ## knowledge retrieval: 200 documents, 20 questions, prints hit@3 (>= 0.9)
+	$(RUN) python -m pilot_runners.knowledge.eval
+
+.PHONY: browser test-ui
+
+SCREENSHOTS ?= test-artifacts/screenshots
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+browser:  ## Debian's chromium (and CJK fonts for the Chinese UI) for the panel's tests, if missing
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+		$(SUDO) apt-get update && $(SUDO) apt-get install -y chromium fonts-noto-cjk; \
+	else echo "chromium: /usr/bin/chromium and CJK fonts are installed"; fi
+
+test-ui: install browser  ## the web panel in headless chromium; screenshots in $(SCREENSHOTS)
+	UI_SCREENSHOTS_DIR=$(SCREENSHOTS) $(RUN) pytest tests/e2e/test_panel.py
+	@echo "screenshots: $(SCREENSHOTS)"

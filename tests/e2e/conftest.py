@@ -10,9 +10,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+
 from pilot.embedded import free_port
 
 
@@ -34,6 +36,20 @@ class PilotUp:
                 self.proc.kill()
                 self.proc.wait(10)
         return self.proc.returncode
+
+    @property
+    def admin_key(self) -> str:
+        """Written by `pilot up` on its first start, as the README says."""
+        return (self.data_dir / "admin.key").read_text().strip()
+
+    def client(self, **kwargs: Any) -> httpx.AsyncClient:
+        """An HTTP client sending the admin key, as the README's curl lines do."""
+        return httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=kwargs.pop("timeout", 60),
+            headers={"Authorization": f"Bearer {self.admin_key}"},
+            **kwargs,
+        )
 
     def children(self) -> dict[str, int]:
         """pid of each service child, by the module it runs."""

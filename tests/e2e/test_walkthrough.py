@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,15 @@ async def _generate(client: httpx.AsyncClient, prompt: str = PROMPT) -> dict[str
     return body["workflow"]  # type: ignore[no-any-return]
 
 
+async def _logged(up: PilotUp, text: str, timeout_s: float = 30) -> None:
+    """Wait until `pilot up` has printed `text` (it prints after the gateway is ready)."""
+    deadline = time.monotonic() + timeout_s
+    while text not in up.log_path.read_text():
+        if time.monotonic() > deadline:
+            pytest.fail(f"pilot up did not print {text!r}")
+        await asyncio.sleep(0.1)
+
+
 async def _execute_streaming(
     client: httpx.AsyncClient, workflow_id: str, input_data: dict[str, Any]
 ) -> list[Any]:
@@ -54,7 +64,7 @@ async def _execute_streaming(
 
 
 async def test_original_plan_example_end_to_end(pilot_up: PilotUp) -> None:
-    async with httpx.AsyncClient(base_url=pilot_up.base_url, timeout=60) as client:
+    async with pilot_up.client() as client:
         workflow = await _generate(client)
         types = {n["type"] for n in workflow["nodes"]}
         assert {"input", "llm", "output"} <= types
@@ -97,7 +107,7 @@ async def test_original_plan_example_end_to_end(pilot_up: PilotUp) -> None:
 
 
 async def test_bad_input_gets_clear_errors_and_services_keep_running(pilot_up: PilotUp) -> None:
-    async with httpx.AsyncClient(base_url=pilot_up.base_url, timeout=60) as client:
+    async with pilot_up.client() as client:
         cases = [
             await client.post("/api/workflows/generate", json={"prompt": "   "}),
             await client.post("/api/workflows/generate", json={"prompt": "x" * (2 * 1024 * 1024)}),
@@ -145,7 +155,7 @@ async def test_a_dead_service_is_restarted(pilot_up: PilotUp) -> None:
     else:
         pytest.fail("the planner was not restarted")
     assert "planner exited" in pilot_up.log_path.read_text()
-    async with httpx.AsyncClient(base_url=pilot_up.base_url, timeout=60) as client:
+    async with pilot_up.client() as client:
         workflow = await _generate(client, "summarize incoming emails and post them to Slack")
         assert {"input", "output"} <= {n["type"] for n in workflow["nodes"]}
 
@@ -154,7 +164,7 @@ async def test_data_survives_a_restart(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     up = start_pilot_up(data_dir)
     try:
-        async with httpx.AsyncClient(base_url=up.base_url, timeout=60) as client:
+        async with up.client() as client:
             workflow = await _generate(client)
             frames = await _execute_streaming(
                 client, workflow["id"], {"user_message": "我需要帮助"}
@@ -162,12 +172,57 @@ async def test_data_survives_a_restart(tmp_path: Path) -> None:
             execution_id = frames[0].data["execution_id"]
     finally:
         assert up.stop() == 0
+    first_key = (data_dir / "admin.key").read_text()
     up = start_pilot_up(data_dir)
     try:
-        async with httpx.AsyncClient(base_url=up.base_url, timeout=60) as client:
+        # the admin from the first start stays; its key is not printed again
+        assert (data_dir / "admin.key").read_text() == first_key
+        await _logged(up, "πlot gateway listening")
+        assert "πlot admin API key:" not in up.log_path.read_text()
+        async with up.client() as client:
             r = await client.get(f"/api/workflows/{workflow['id']}")
             assert r.status_code == 200 and r.json()["nodes"] == workflow["nodes"]
             r = await client.get(f"/api/executions/{execution_id}")
             assert r.status_code == 200 and r.json()["status"] == "completed"
     finally:
         assert up.stop() == 0
+
+
+async def test_the_admin_key_and_pilot_users_create(pilot_up: PilotUp) -> None:
+    key_file = pilot_up.data_dir / "admin.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    await _logged(pilot_up, f"πlot admin API key: {pilot_up.admin_key}")
+    async with httpx.AsyncClient(base_url=pilot_up.base_url, timeout=60) as anonymous:
+        r = await anonymous.get("/api/workflows")
+        assert r.status_code == 401 and r.json()["error"] == "unauthorized"
+
+    # `pilot users create` works on the store of the running `pilot up`
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PILOT_")}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "pilot.cli",
+        "users",
+        "create",
+        "bob",
+        "--data-dir",
+        str(pilot_up.data_dir),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, err.decode()
+    bob_key = out.decode().strip()
+    assert bob_key.startswith("pilot_") and "\n" not in bob_key
+
+    async with pilot_up.client() as admin:
+        workflow = await _generate(admin, "summarize incoming emails and post them to Slack")
+        r = await admin.post("/api/users", json={"username": "carol"})
+        assert r.status_code == 201 and r.json()["api_key"].startswith("pilot_")
+    async with httpx.AsyncClient(
+        base_url=pilot_up.base_url, timeout=60, headers={"Authorization": f"Bearer {bob_key}"}
+    ) as bob:
+        assert (await bob.get("/api/users/me")).json()["username"] == "bob"
+        assert (await bob.get(f"/api/workflows/{workflow['id']}")).status_code == 404
+        assert (await bob.get("/api/workflows")).json()["total"] == 0
