@@ -19,7 +19,10 @@ from pilot_shared.contracts import NODE_ADAPTER, NodeResult, NodeTask
 from pilot_shared.store import Document
 from tests.support.http_servers import CountingServer
 
-CONTEXT = {"input": {"city": "Paris", "n": 3}, "nodes": {"prev": {"output": {"id": "u1"}}}}
+CONTEXT = {
+    "input": {"city": "Paris", "n": 3, "verb": "put"},
+    "nodes": {"prev": {"output": {"id": "u1"}}},
+}
 
 
 def api_task(config: dict[str, Any]) -> NodeTask:
@@ -154,3 +157,18 @@ async def test_connection_refused_is_retryable(registry: Registry) -> None:
 
     result = await run_api(registry, {"url": f"http://127.0.0.1:{free_port()}/", "timeout_s": 2})
     assert result.status == "failed" and result.error is not None and result.error.retryable
+
+
+async def test_the_method_is_templated_and_checked(registry: Registry) -> None:
+    with CountingServer().serve() as server:
+        result = await run_api(
+            registry, {"method": "{{ input.verb }}", "url": server.url + "/x", "body": {"a": 1}}
+        )
+        assert result.status == "completed", result.error
+        assert [(r.method, r.path) for r in server.requests] == [("PUT", "/x")]
+        bad = await run_api(registry, {"method": "{{ input.city }}", "url": server.url + "/x"})
+        assert bad.status == "failed" and bad.error is not None
+        assert bad.error.kind == "validation" and "PARIS" in bad.error.message
+        assert len(server.requests) == 1
+    with pytest.raises(ValueError, match="method must be one of"):
+        api_task({"method": "TRACE", "url": "http://example.com"})

@@ -48,11 +48,27 @@ def _prompt_tokens(body: dict[str, Any]) -> int:
     return sum(len(str(m.get("content", "")).split()) for m in body.get("messages", []))
 
 
+def hashed_embedding(text: str, dims: int = 64) -> list[float]:
+    """A deterministic bag-of-words vector: texts sharing words point the same way."""
+    import hashlib
+    import math
+
+    vector = [0.0] * dims
+    for word in text.lower().split():
+        word = word.strip(".,?!:;")
+        if word:
+            vector[int(hashlib.sha256(word.encode()).hexdigest(), 16) % dims] += 1.0
+    norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+    return [v / norm for v in vector]
+
+
 @dataclass
 class FakeOpenAI:
     responder: Responder = field(default=lambda body: Reply())
     requests: list[dict[str, Any]] = field(default_factory=list)
     port: int = 0
+    embed: Callable[[str], list[float]] = field(default=hashed_embedding)
+    embedding_requests: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def base_url(self) -> str:
@@ -134,6 +150,23 @@ class FakeOpenAI:
 
         return StreamingResponse(stream(), media_type="text/event-stream", headers=reply.headers)
 
+    async def _embeddings(self, request: Request) -> Response:
+        body = await request.json()
+        self.embedding_requests.append({"body": body, "headers": dict(request.headers)})
+        texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        tokens = sum(len(str(t).split()) for t in texts)
+        return JSONResponse(
+            {
+                "object": "list",
+                "model": body.get("model", "test-embedding"),
+                "data": [
+                    {"object": "embedding", "index": i, "embedding": self.embed(str(t))}
+                    for i, t in enumerate(texts)
+                ],
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            }
+        )
+
     async def _models(self, request: Request) -> Response:
         return JSONResponse({"object": "list", "data": [{"id": "test-model", "object": "model"}]})
 
@@ -143,6 +176,7 @@ class FakeOpenAI:
         app = Starlette(
             routes=[
                 Route("/v1/chat/completions", self._chat, methods=["POST"]),
+                Route("/v1/embeddings", self._embeddings, methods=["POST"]),
                 Route("/v1/models", self._models, methods=["GET"]),
             ]
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, TypeAlias
 
-from pydantic import Field, TypeAdapter, model_validator
+from pydantic import Field, TypeAdapter, field_validator, model_validator
 
 from .base import PilotModel
 
@@ -130,8 +130,12 @@ class LoopConfig(PilotModel):
         return self
 
 
+HTTP_METHODS: tuple[str, ...] = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
+
+
 class ApiConfig(PilotModel):
-    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = "GET"
+    # A method name, or a template rendering to one (checked again when the node runs).
+    method: str = "GET"
     url: str = Field(min_length=1)
     headers: dict[str, str] = Field(default_factory=dict)
     query: dict[str, str] = Field(default_factory=dict)
@@ -143,6 +147,16 @@ class ApiConfig(PilotModel):
     response_type: Literal["auto", "json", "text"] = "auto"
     # a cap below the runner's PILOT_HTTP_MAX_RESPONSE_BYTES
     max_response_bytes: int | None = Field(default=None, ge=1)
+
+    @field_validator("method")
+    @classmethod
+    def _method(cls, value: str) -> str:
+        if "{{" in value or "{%" in value:
+            return value
+        method = value.strip().upper()
+        if method not in HTTP_METHODS:
+            raise ValueError(f"method must be one of {', '.join(HTTP_METHODS)} or a template")
+        return method
 
 
 class OutputConfig(PilotModel):

@@ -14,6 +14,7 @@ import httpx
 from pymongo.errors import PyMongoError
 
 from pilot_shared.contracts import ApiNode, NodeTask
+from pilot_shared.contracts.nodes import HTTP_METHODS
 from pilot_shared.templating import render
 
 from ..outcome import EmitChunk, NodeFailure, NodeOutcome
@@ -115,13 +116,18 @@ class ApiHandler:
     def _render(self, task: NodeTask, context: dict[str, Any]) -> HttpCall:
         assert isinstance(task.node, ApiNode)
         config = task.node.config
+        method = as_text(render(config.method, context)).strip().upper()
+        if method not in HTTP_METHODS:
+            raise NodeFailure(
+                "validation", f"method {method!r} is not one of {', '.join(HTTP_METHODS)}"
+            )
         call = HttpCall(
-            method=config.method,
+            method=method,
             url=as_text(render(config.url, context)).strip(),
             headers={k: as_text(v) for k, v in render_deep(config.headers, context).items()},
             query={k: as_text(v) for k, v in render_deep(config.query, context).items()},
         )
-        if config.body is not None and config.method not in ("GET", "HEAD"):
+        if config.body is not None and method not in ("GET", "HEAD"):
             body = render_deep(config.body, context)
             if config.body_type == "form":
                 if not isinstance(body, dict):
