@@ -172,3 +172,19 @@ async def test_the_method_is_templated_and_checked(registry: Registry) -> None:
         assert len(server.requests) == 1
     with pytest.raises(ValueError, match="method must be one of"):
         api_task({"method": "TRACE", "url": "http://example.com"})
+
+
+async def test_every_call_carries_an_idempotency_key_stable_across_redelivery(
+    registry: Registry,
+) -> None:
+    with CountingServer().serve() as server:
+        config = {"method": "POST", "url": server.url + "/pay", "body": {"amount": 5}}
+        await run_api(registry, config)
+        await run_api(registry, config)  # the same task again, as a redelivery would be
+        own = {**config, "headers": {"idempotency-key": "mine"}}
+        await run_api(registry, own)
+    keys = [
+        next(v for k, v in r.headers.items() if k.lower() == "idempotency-key")
+        for r in server.requests
+    ]
+    assert keys == ["e1:api:1", "e1:api:1", "mine"]

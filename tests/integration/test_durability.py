@@ -92,6 +92,8 @@ async def check_all(
     hits = {path: n for path, n in gauge.hits.items()}
     expected = {f"/k/{k}/{node}" for k in keys for node in ("a", "b")}
     assert set(hits) == expected
+    # whatever was redelivered, every node's side effect was applied exactly once
+    assert dict(gauge.effects) == dict.fromkeys(expected, 1), dict(gauge.effects)
     return hits
 
 

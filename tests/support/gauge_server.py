@@ -1,6 +1,10 @@
 """A local HTTP server that answers `/n/<k>` with `{"n": k}` after a short delay and
 measures how many requests it serves at once; `/fail/<key>` fails a scripted number of
-times per key first (HTTP 503), `/down` always fails."""
+times per key first (HTTP 503), `/down` always fails.
+
+Like payment APIs, it honours `Idempotency-Key`: a request repeating a key it has seen
+for a path is answered again but not applied again. `hits` counts requests, `effects`
+counts what was applied."""
 
 from __future__ import annotations
 
@@ -24,6 +28,8 @@ class GaugeServer:
     down: bool = False  # `/maybe/...` fails while this is set
     port: int = 0
     hits: Counter[str] = field(default_factory=Counter)
+    effects: Counter[str] = field(default_factory=Counter)
+    _seen_keys: set[tuple[str, str]] = field(default_factory=set)
     in_flight: int = 0
     max_in_flight: int = 0
     times: dict[str, list[float]] = field(default_factory=dict)
@@ -49,9 +55,14 @@ class GaugeServer:
                 length = int(self.headers.get("content-length") or 0)
                 self.rfile.read(length)
                 path = self.path.split("?", 1)[0]
+                key = self.headers.get("Idempotency-Key")
                 with outer._lock:
                     outer.hits[path] += 1
                     count = outer.hits[path]
+                    if key is None or (path, key) not in outer._seen_keys:
+                        outer.effects[path] += 1
+                        if key is not None:
+                            outer._seen_keys.add((path, key))
                     outer.times.setdefault(path, []).append(time.monotonic())
                     outer.in_flight += 1
                     outer.max_in_flight = max(outer.max_in_flight, outer.in_flight)

@@ -27,6 +27,9 @@ _RETRYABLE_STATUS = frozenset({408, 425, 429})
 _MAX_ERROR_BODY = 300
 
 
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
 @dataclass
 class HttpCall:
     """A request as rendered (secret values in it), ready to send."""
@@ -127,6 +130,12 @@ class ApiHandler:
             headers={k: as_text(v) for k, v in render_deep(config.headers, context).items()},
             query={k: as_text(v) for k, v in render_deep(config.query, context).items()},
         )
+        if not any(k.lower() == IDEMPOTENCY_HEADER.lower() for k in call.headers):
+            # A runner killed after sending cannot know whether the call took effect, and
+            # the task is redelivered to another runner. The task id is the same on every
+            # redelivery (and new for each retry attempt), so an API that honours the
+            # header applies the call once: at-least-once delivery, exactly-once effect.
+            call.headers[IDEMPOTENCY_HEADER] = task.task_id
         if config.body is not None and method not in ("GET", "HEAD"):
             body = render_deep(config.body, context)
             if config.body_type == "form":
