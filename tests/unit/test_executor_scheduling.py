@@ -252,6 +252,21 @@ def test_jittered_backoff_stays_within_the_policy() -> None:
     assert all(1500 <= backoff_ms(policy, 5, rng) <= 3000 for _ in range(50))
 
 
+def test_a_provider_retry_after_stretches_the_backoff() -> None:
+    from pilot_executor.failure import RetryLater, plan_failure
+    from pilot_shared.contracts import NODE_ADAPTER
+
+    llm = NODE_ADAPTER.validate_python(
+        {"id": "a", "type": "llm", "retry": {"max_attempts": 3, "initial_delay_ms": 100}}
+    )
+    rate_limited = NodeError(kind="provider", message="429", retryable=True, retry_after_s=7)
+    plain = NodeError(kind="provider", message="503", retryable=True)
+    rng = random.Random(1)
+    assert plan_failure(llm, 1, rate_limited, has_error_branch=False, rng=rng) == RetryLater(7000)
+    action = plan_failure(llm, 1, plain, has_error_branch=False, rng=rng)
+    assert isinstance(action, RetryLater) and action.delay_ms <= 100
+
+
 def test_non_retryable_failure_fails_the_execution_and_cancels_the_rest() -> None:
     wf = make_workflow(
         [

@@ -59,7 +59,12 @@ def plan_failure(
     rng: random.Random,
 ) -> FailureAction:
     if error.retryable and failed_attempt < node.retry.max_attempts:
-        return RetryLater(backoff_ms(node.retry, failed_attempt, rng))
+        delay = backoff_ms(node.retry, failed_attempt, rng)
+        if error.retry_after_s is not None:
+            # the provider said when it will take the call again (429/503 Retry-After):
+            # retrying sooner would only be refused again
+            delay = max(delay, int(error.retry_after_s * 1000))
+        return RetryLater(delay)
     strategy = node.on_error.strategy
     if strategy == "continue":
         # a condition that cannot decide goes down its default branch
