@@ -18,6 +18,7 @@ from pilot_shared.bus import publish
 from pilot_shared.contracts import (
     TERMINAL_EXECUTION_STATUSES,
     CancelRequest,
+    Execution,
     NodeRun,
     PilotModel,
     RerunRequest,
@@ -70,9 +71,7 @@ async def cancel_execution(
     broker: BrokerDep,
     body: CancelBody | None = None,
 ) -> ControlAccepted:
-    execution = await authorize_execution(executions, workflows, shares, caller, execution_id)
-    if execution.owner_id != caller.id:
-        await authorize_workflow(workflows, shares, caller, execution.workflow_id, "editor")
+    execution = await _controllable(executions, workflows, shares, caller, execution_id)
     if execution.status in TERMINAL_EXECUTION_STATUSES:
         raise BadRequestError(f"the execution has already finished ({execution.status})")
     request = CancelRequest(execution_id=execution_id, reason=(body or CancelBody()).reason)
@@ -96,9 +95,7 @@ async def rerun_execution(
     broker: BrokerDep,
     body: RerunBody | None = None,
 ) -> ControlAccepted:
-    execution = await authorize_execution(executions, workflows, shares, caller, execution_id)
-    if execution.owner_id != caller.id:
-        await authorize_workflow(workflows, shares, caller, execution.workflow_id, "editor")
+    execution = await _controllable(executions, workflows, shares, caller, execution_id)
     if execution.status not in TERMINAL_EXECUTION_STATUSES:
         raise BadRequestError("the execution is still running: cancel it first")
     from_nodes = (body or RerunBody()).from_node_ids
@@ -130,6 +127,21 @@ async def list_node_runs(
     runs = await node_runs.list(execution_id, node_id=node_id, skip=skip, limit=limit)
     total = await node_runs.count(execution_id, node_id=node_id)
     return NodeRunList(items=runs, skip=skip, limit=limit, total=total)
+
+
+async def _controllable(
+    executions: ExecutionsDep,
+    workflows: WorkflowsDep,
+    shares: SharesDep,
+    caller: CallerDep,
+    execution_id: str,
+) -> Execution:
+    """Who started an execution may control it; anyone else needs editor access to its
+    workflow (a viewer may watch, not stop or repeat, someone else's run)."""
+    execution = await authorize_execution(executions, workflows, shares, caller, execution_id)
+    if execution.owner_id != caller.id:
+        await authorize_workflow(workflows, shares, caller, execution.workflow_id, "editor")
+    return execution
 
 
 def _accepted(execution_id: str) -> ControlAccepted:

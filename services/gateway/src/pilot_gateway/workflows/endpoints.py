@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query, Response, status
 
-from pilot_shared.contracts import Workflow, WorkflowCreate, WorkflowStatus
+from pilot_shared.contracts import ChangeKind, Workflow, WorkflowCreate, WorkflowStatus
 
 from ..deps import CallerDep, EditableWorkflow, OwnedWorkflow, ViewableWorkflow, WorkflowStoreDep
 from ..errors import COMMON_ERRORS, BadRequestError, error_responses
@@ -133,16 +133,7 @@ async def replace_workflow(
     response: Response,
     if_match: IfMatch = None,
 ) -> Workflow:
-    workflow = await service.save_version(
-        store,
-        found.workflow,
-        dict(body),
-        caller=found.caller,
-        change="replaced",
-        based_on=based_on(if_match),
-    )
-    response.headers["ETag"] = etag(workflow)
-    return workflow
+    return await _save(store, found, dict(body), "replaced", if_match, response)
 
 
 @router.patch(
@@ -158,16 +149,7 @@ async def update_workflow(
     response: Response,
     if_match: IfMatch = None,
 ) -> Workflow:
-    workflow = await service.save_version(
-        store,
-        found.workflow,
-        body.changes(),
-        caller=found.caller,
-        change="updated",
-        based_on=based_on(if_match),
-    )
-    response.headers["ETag"] = etag(workflow)
-    return workflow
+    return await _save(store, found, body.changes(), "updated", if_match, response)
 
 
 @router.patch(
@@ -187,17 +169,9 @@ async def update_node(
     """The editor's onNodeEdit: `config` keys are merged into the node's config, other
     fields replaced; the node and the graph are validated before the version is saved."""
     nodes = service.updated_nodes(found.workflow, node_id, body)
-    workflow = await service.save_version(
-        store,
-        found.workflow,
-        {"nodes": nodes},
-        caller=found.caller,
-        change="node_edited",
-        based_on=based_on(if_match),
-        node_id=node_id,
+    return await _save(
+        store, found, {"nodes": nodes}, "node_edited", if_match, response, node_id=node_id
     )
-    response.headers["ETag"] = etag(workflow)
-    return workflow
 
 
 @router.delete(
@@ -208,3 +182,26 @@ async def update_node(
 )
 async def delete_workflow(found: OwnedWorkflow, store: WorkflowStoreDep) -> None:
     await service.delete_workflow(store, found.workflow, found.caller)
+
+
+async def _save(
+    store: WorkflowStoreDep,
+    found: EditableWorkflow,
+    changes: dict[str, Any],
+    change: ChangeKind,
+    if_match: IfMatch,
+    response: Response,
+    node_id: str | None = None,
+) -> Workflow:
+    """Every write is a new version, checked against If-Match, answered with its ETag."""
+    workflow = await service.save_version(
+        store,
+        found.workflow,
+        changes,
+        caller=found.caller,
+        change=change,
+        based_on=based_on(if_match),
+        node_id=node_id,
+    )
+    response.headers["ETag"] = etag(workflow)
+    return workflow
