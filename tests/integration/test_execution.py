@@ -535,3 +535,54 @@ async def test_an_execution_left_waiting_for_a_retry_is_resumed_at_start_up(
     stored = await ExecutionRepository(db).get(execution_id)
     assert stored is not None and stored.status == "completed"
     assert stored.node_states["input_1"].attempt == 1  # the completed node did not run again
+
+
+async def test_an_execution_runs_the_version_it_pinned(
+    settings: PilotSettings, db: AsyncDatabase[Document]
+) -> None:
+    from pilot_shared.contracts import WorkflowVersion
+    from pilot_shared.contracts.collaboration import version_id
+    from pilot_shared.repositories import WorkflowVersionRepository
+
+    def saying(text: str, version: int) -> Workflow:
+        wf = workflow(
+            [
+                {"id": "input_1", "type": "input"},
+                {"id": "output_1", "type": "output", "config": {"value": text}},
+            ],
+            [("input_1", "output_1", None)],
+        )
+        return wf.model_copy(update={"id": "wf-pinned", "version": version})
+
+    v1, v2 = saying("first", 1), saying("second", 2)
+    versions = WorkflowVersionRepository(db)
+    for wf in (v1, v2):
+        await versions.put(
+            WorkflowVersion(
+                id=version_id(wf.id, wf.version), workflow_id=wf.id, version=wf.version, workflow=wf
+            )
+        )
+    await WorkflowRepository(db).insert(v2)  # an edit was saved after the run was requested
+    execution_id = new_id()
+    await ExecutionRepository(db).insert(
+        Execution(id=execution_id, workflow_id=v1.id, workflow_version=1)
+    )
+    run = Run(execution_id)
+    nc = await nats.connect(settings.nats_url)
+    try:
+        await nc.subscribe(subjects.execution_events(execution_id=execution_id), cb=run.on_message)
+        await nc.flush()
+        async with services(settings) as app:
+            broker = app.broker
+            assert isinstance(broker, NatsBroker)
+            await publish(
+                broker,
+                RunRequest(execution_id=execution_id, workflow_id=v1.id),
+                subjects.RUN,
+                msg_id=execution_id,
+            )
+            events = await run.wait(settings.nats_url)
+    finally:
+        await nc.drain()
+    assert events[-1].type == "execution.completed"
+    assert events[-1].data["output"] == "first"

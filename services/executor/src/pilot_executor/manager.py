@@ -54,6 +54,7 @@ from pilot_shared.repositories import (
     ExecutionRepository,
     NodeRunRepository,
     WorkflowRepository,
+    WorkflowVersionRepository,
 )
 from pilot_shared.store import Document
 
@@ -107,6 +108,21 @@ class ExecutionManager:
     def workflows(self) -> WorkflowRepository:
         return WorkflowRepository(self._db())
 
+    async def _pinned_workflow(self, workflow_id: str, version: int) -> Workflow | None:
+        """The workflow as it was at the version the execution pinned when it was
+        requested: an edit saved in between must not change what an execution runs."""
+        latest = await self.workflows.get(workflow_id)
+        if latest is None or latest.version == version:
+            return latest
+        saved = await WorkflowVersionRepository(self._db()).get(workflow_id, version)
+        if saved is None:
+            # versions stored before version documents existed: the latest is all there is
+            log.warning(
+                "workflow %s has no version %s; running %s", workflow_id, version, latest.version
+            )
+            return latest
+        return saved.workflow
+
     @property
     def events(self) -> EventRepository:
         return EventRepository(self._db())
@@ -139,7 +155,7 @@ class ExecutionManager:
             if original is None:
                 log.warning("re-run of a missing execution %s", request.execution_id)
                 return None
-            workflow = await self.workflows.get(original.workflow_id)
+            workflow = await self._pinned_workflow(original.workflow_id, original.workflow_version)
             if workflow is None:
                 log.warning("re-run of %s: its workflow is gone", request.execution_id)
                 return None
@@ -320,7 +336,7 @@ class ExecutionManager:
             execution.outbox = None
         if execution.status in TERMINAL_EXECUTION_STATUSES:
             return self._executor(execution, Workflow(id=execution.workflow_id))
-        workflow = await self.workflows.get(execution.workflow_id)
+        workflow = await self._pinned_workflow(execution.workflow_id, execution.workflow_version)
         problem = None
         state: ExecutionState | None = None
         if workflow is None:
