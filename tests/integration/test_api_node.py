@@ -78,8 +78,7 @@ async def test_everything_is_templated_and_secrets_stay_hidden(registry: Registr
     assert req.headers["Authorization"] == "Bearer tok-SUPERSECRET"
     assert req.headers["X-City"] == "Paris"
     assert json.loads(req.body) == {"city": "Paris", "n": 3}  # a lone {{ }} keeps its type
-    assert result.output["status"] == 200
-    assert result.output["body"] == {"temp": 21, "echo": "***"}
+    assert result.output == {"temp": 21, "echo": "***"}  # the parsed body, secrets masked
     assert "SUPERSECRET" not in result.model_dump_json()
 
     async def emit(text: str) -> None:
@@ -110,7 +109,7 @@ async def test_form_body_and_text_output(registry: Registry) -> None:
     assert result.status == "completed", result.error
     assert req.headers["Content-Type"] == "application/x-www-form-urlencoded"
     assert req.body == b"q=Paris"
-    assert result.output["body"] == "plain answer"
+    assert result.output == "plain answer"
 
 
 @pytest.mark.parametrize(
@@ -130,7 +129,7 @@ async def test_response_size_cap(registry: Registry) -> None:
     with CountingServer(body=b"x" * 5000, content_type="text/plain").serve() as server:
         ok = await run_api(registry, {"url": server.url})
         capped = await run_api(registry, {"url": server.url, "max_response_bytes": 1000})
-    assert ok.status == "completed" and ok.output["body"] == "x" * 5000
+    assert ok.status == "completed" and ok.output == "x" * 5000
     assert capped.status == "failed" and capped.error is not None
     assert "1000-byte cap" in capped.error.message and not capped.error.retryable
 

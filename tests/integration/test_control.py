@@ -54,7 +54,7 @@ def out(value: str) -> dict[str, Any]:
 
 def chain(url: str, b_path: str = "/k/b") -> Workflow:
     return workflow(
-        [INPUT, api("a", url + "/k/a"), api("b", url + b_path), out("{{ nodes.b.output.body }}")],
+        [INPUT, api("a", url + "/k/a"), api("b", url + b_path), out("{{ nodes.b.output }}")],
         [("input_1", "a", None), ("a", "b", None), ("b", "output_1", None)],
     )
 
@@ -75,7 +75,7 @@ async def test_a_join_after_a_condition_waits_for_the_branch_taken(
             api("big", gauge.url + "/k/big"),
             api("small", gauge.url + "/k/small"),
             api("always", gauge.url + "/k/always"),
-            out("{{ nodes.big.output.body if nodes.big else nodes.small.output.body }}"),
+            out("{{ nodes.big.output if nodes.big else nodes.small.output }}"),
         ],
         [
             ("input_1", "cond", None),
@@ -110,7 +110,7 @@ async def test_a_flaky_endpoint_is_retried_with_growing_delays(
             [
                 INPUT,
                 api("call", flaky.url + "/fail/x", retry=retry),
-                out("{{ nodes.call.output.body }}"),
+                out("{{ nodes.call.output }}"),
             ],
             [("input_1", "call", None), ("call", "output_1", None)],
         )
@@ -132,13 +132,13 @@ async def test_a_flaky_endpoint_is_retried_with_growing_delays(
 async def test_an_always_failing_endpoint_under_each_on_error_strategy(
     local: PilotSettings, db: AsyncDatabase[Document], gauge: GaugeServer, strategy: str
 ) -> None:
-    on_error = {"strategy": strategy, "default_output": {"body": "default"}}
+    on_error = {"strategy": strategy, "default_output": "default"}
     wf = workflow(
         [
             INPUT,
             api("call", gauge.url + "/down", on_error=on_error),
             api("handler", gauge.url + "/k/handler"),
-            out("{{ nodes.call.output.body if nodes.call else 'handled' }}"),
+            out("{{ nodes.call.output if nodes.call else 'handled' }}"),
         ],
         [("input_1", "call", None), ("call", "output_1", None), ("call", "handler", "error")]
         if strategy == "error_branch"

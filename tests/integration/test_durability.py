@@ -43,7 +43,7 @@ def two_calls(url: str) -> Workflow:
             {
                 "id": "output_1",
                 "type": "output",
-                "config": {"value": "{{ nodes.b.output.body.path }}"},
+                "config": {"value": "{{ nodes.b.output.path }}"},
             },
         ],
         [("input_1", "a", None), ("a", "b", None), ("b", "output_1", None)],

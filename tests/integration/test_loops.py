@@ -68,7 +68,7 @@ def for_each(url: str, concurrency: int, max_iterations: int = 100) -> Workflow:
                 "type": "output",
                 "config": {
                     "mapping": {
-                        "n": "{{ nodes.fetch.output.body.n }}",
+                        "n": "{{ nodes.fetch.output.n }}",
                         "index": "{{ loop.index0 }}",
                     }
                 },
@@ -135,7 +135,7 @@ async def test_while_loop_stops_when_its_condition_fails(
         eid, events = await execute(app, local, db, wf, {})
     execution = await assert_consistent(db, eid, events)
     assert execution.status == "completed", execution.error
-    assert [r["body"]["n"] for r in execution.output] == [0, 10, 20]
+    assert [r["n"] for r in execution.output] == [0, 10, 20]
     assert gauge.max_in_flight == 1  # a while loop runs its iterations one after another
 
 

@@ -109,12 +109,10 @@ class ApiHandler:
         except NodeFailure as failure:
             failure.error.message = mask(failure.error.message, hidden)
             raise
-        output = {
-            "status": response.status_code,
-            "headers": dict(response.headers.items()),
-            "body": read_body(response, config.response_type),
-        }
-        return NodeOutcome(output=mask(output, hidden), input=mask(call.echo(), hidden))
+        # DESIGN.md §4: the output is the parsed JSON body, or the text (answers that are
+        # not 2xx failed above), so templates read `nodes.<id>.output.<field>`.
+        body = read_body(response, config.response_type)
+        return NodeOutcome(output=mask(body, hidden), input=mask(call.echo(), hidden))
 
     def _render(self, task: NodeTask, context: dict[str, Any]) -> HttpCall:
         assert isinstance(task.node, ApiNode)
