@@ -76,6 +76,10 @@ SettingsDep = Annotated[GatewaySettings, Depends(get_settings)]
 DatabaseDep = Annotated[AsyncDatabase[Document], Depends(get_db)]
 BrokerDep = Annotated[NatsBroker, Depends(get_broker)]
 NatsDep = Annotated[NatsClient, Depends(get_nats)]
+
+# Pagination of every list endpoint, bounded once.
+SkipParam = Annotated[int, Query(ge=0, le=1_000_000)]
+LimitParam = Annotated[int, Query(ge=1, le=200)]
 LiveDep = Annotated[LiveBus, Depends(get_live)]
 LimitsDep = Annotated[Limits, Depends(get_limits)]
 

@@ -24,7 +24,15 @@ from pilot_shared.contracts import (
     RerunRequest,
 )
 
-from ..deps import BrokerDep, CallerDep, ExecutionsDep, NodeRunsDep, SharesDep, WorkflowsDep
+from ..deps import (
+    BrokerDep,
+    CallerDep,
+    ExecutionsDep,
+    NodeRunsDep,
+    SharesDep,
+    SkipParam,
+    WorkflowsDep,
+)
 from ..errors import COMMON_ERRORS, BadRequestError, error_responses
 from ..workflows.access import authorize_execution, authorize_workflow
 
@@ -120,7 +128,7 @@ async def list_node_runs(
     shares: SharesDep,
     node_runs: NodeRunsDep,
     node_id: Annotated[str | None, Query(description="Only this node's attempts")] = None,
-    skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    skip: SkipParam = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> NodeRunList:
     await authorize_execution(executions, workflows, shares, caller, execution_id)

@@ -15,12 +15,14 @@ from ..deps import (
     CallerDep,
     EventsDep,
     ExecutionsDep,
+    LimitParam,
     LimitsDep,
     LiveDep,
     NodeRunsDep,
     RunnableWorkflow,
     SettingsDep,
     SharesDep,
+    SkipParam,
     StreamCallerDep,
     ViewableWorkflow,
     WorkflowsDep,
@@ -114,8 +116,8 @@ async def list_executions(
         str | None, Query(description="Every execution of this workflow (needs view access)")
     ] = None,
     status: Annotated[ExecutionStatus | None, Query(description="Only this status")] = None,
-    skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    skip: SkipParam = 0,
+    limit: LimitParam = 50,
 ) -> ExecutionList:
     """Newest first. Without `workflow_id`: the executions you started."""
     owner_id: str | None = caller.id
@@ -141,8 +143,8 @@ async def list_workflow_executions(
     found: ViewableWorkflow,
     executions: ExecutionsDep,
     status: Annotated[ExecutionStatus | None, Query(description="Only this status")] = None,
-    skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    skip: SkipParam = 0,
+    limit: LimitParam = 50,
 ) -> ExecutionList:
     workflow_id = found.workflow.id
     return ExecutionList(

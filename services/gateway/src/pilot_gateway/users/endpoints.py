@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, status
 
 from pilot_shared.contracts import User
 
 from ..auth.schemas import TokenResponse
 from ..auth.tokens import issue_token
-from ..deps import AdminDep, CallerDep, DatabaseDep, ResourcesDep, UsersDep
+from ..deps import AdminDep, CallerDep, DatabaseDep, LimitParam, ResourcesDep, SkipParam, UsersDep
 from ..errors import COMMON_ERRORS, ForbiddenError, error_responses
 from . import service
 from .schemas import (
@@ -47,8 +47,8 @@ async def create_user(body: CreateUserRequest, db: DatabaseDep, _: AdminDep) -> 
 async def list_users(
     users: UsersDep,
     _: AdminDep,
-    skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    skip: SkipParam = 0,
+    limit: LimitParam = 50,
 ) -> UserList:
     return UserList(
         items=await users.list(skip=skip, limit=limit),

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Response
 
 from pilot_shared.contracts import Workflow, WorkflowVersion
 
-from ..deps import EditableWorkflow, ViewableWorkflow, WorkflowStoreDep
+from ..deps import EditableWorkflow, LimitParam, SkipParam, ViewableWorkflow, WorkflowStoreDep
 from ..errors import COMMON_ERRORS, error_responses
 from ..workflows.endpoints import IfMatch, based_on, etag
 from . import service
@@ -32,8 +32,8 @@ VersionNumber = Annotated[int, Path(ge=1, le=2**31, description="A version numbe
 async def list_versions(
     found: ViewableWorkflow,
     store: WorkflowStoreDep,
-    skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    skip: SkipParam = 0,
+    limit: LimitParam = 50,
 ) -> VersionList:
     items, total = await service.list_versions(store, found.workflow, skip=skip, limit=limit)
     return VersionList(items=items, skip=skip, limit=limit, total=total)

@@ -9,7 +9,15 @@ from fastapi import APIRouter, Body, Header, Query, Response, status
 
 from pilot_shared.contracts import ChangeKind, Workflow, WorkflowCreate, WorkflowStatus
 
-from ..deps import CallerDep, EditableWorkflow, OwnedWorkflow, ViewableWorkflow, WorkflowStoreDep
+from ..deps import (
+    CallerDep,
+    EditableWorkflow,
+    LimitParam,
+    OwnedWorkflow,
+    SkipParam,
+    ViewableWorkflow,
+    WorkflowStoreDep,
+)
 from ..errors import COMMON_ERRORS, BadRequestError, error_responses
 from . import service
 from .schemas import (
@@ -91,8 +99,8 @@ async def create_workflow(
 async def list_workflows(
     store: WorkflowStoreDep,
     caller: CallerDep,
-    skip: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    skip: SkipParam = 0,
+    limit: LimitParam = 50,
     owner: Annotated[
         Ownership, Query(description="`mine`, `shared` (with you by others) or `any`")
     ] = Ownership.any,
