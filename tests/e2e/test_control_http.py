@@ -45,8 +45,11 @@ async def create(client: httpx.AsyncClient, body: dict[str, Any]) -> str:
     return str(r.json()["id"])
 
 
-async def status_of(client: httpx.AsyncClient, execution_id: str) -> str:
-    return str((await client.get(f"/api/executions/{execution_id}")).json()["status"])
+async def status_of(client: httpx.AsyncClient, execution_id: str) -> str | None:
+    """None until the execution exists: a re-run's id is answered (202) before the
+    executor has stored the new execution."""
+    r = await client.get(f"/api/executions/{execution_id}")
+    return str(r.json()["status"]) if r.status_code == 200 else None
 
 
 async def test_cancel_a_running_execution(pilot_up: PilotUp) -> None:
