@@ -66,7 +66,7 @@ clean:
 eval-retrieval: install  ## knowledge retrieval: 200 documents, 20 questions, prints hit@3 (>= 0.9)
 	$(RUN) python -m pilot_runners.knowledge.eval
 
-.PHONY: browser test-ui
+.PHONY: browser prometheus test-ui
 
 SCREENSHOTS ?= test-artifacts/screenshots
 
@@ -76,6 +76,12 @@ browser:  ## Debian's chromium (and CJK fonts for the Chinese UI) for the panel'
 	@if [ ! -x /usr/bin/chromium ] || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
 		$(SUDO) apt-get update && $(SUDO) apt-get install -y chromium fonts-noto-cjk; \
 	else echo "chromium: /usr/bin/chromium and CJK fonts are installed"; fi
+
+prometheus:  ## Debian's prometheus for the dashboards' end-to-end test, if missing
+	@if [ ! -x /usr/bin/prometheus ]; then \
+		$(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends \
+			-o DPkg::Lock::Timeout=300 prometheus; \
+	else echo "prometheus: /usr/bin/prometheus is installed"; fi
 
 test-ui: install browser  ## the web panel in headless chromium; screenshots in $(SCREENSHOTS)
 	UI_SCREENSHOTS_DIR=$(SCREENSHOTS) $(RUN) pytest tests/e2e/test_panel.py

@@ -9,6 +9,7 @@ mid-write.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -22,7 +23,14 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .embedded import ManagedProcess, document_store, mongodb_url, nats_server, nats_url
+from .embedded import (
+    ManagedProcess,
+    document_store,
+    free_port,
+    mongodb_url,
+    nats_server,
+    nats_url,
+)
 from .users_cmd import clear_runtime, ensure_admin_key, write_runtime
 
 console = Console(stderr=True)
@@ -35,6 +43,8 @@ SERVICES: tuple[tuple[str, str], ...] = (
     ("runners", "pilot_runners"),
     ("gateway", "pilot_gateway"),
 )
+# The gateway serves /metrics on its API port; the others get PILOT_METRICS_PORT each.
+API_SERVICE = "gateway"
 RESTART_BACKOFF_S = (0.5, 1, 2, 5, 10)
 STABLE_AFTER_S = 30  # a child up this long has its backoff reset
 
@@ -79,6 +89,8 @@ class Launcher:
         self._stopping = False
         self.admin_key: str | None = None
         self.admin_key_path = self.data_dir / "admin.key"
+        self.metrics_ports: dict[str, int] = {}
+        self.targets_path = self.data_dir / "prometheus" / "targets.json"
 
     # -- start ---------------------------------------------------------------------------
 
@@ -130,16 +142,44 @@ class Launcher:
             }
             for name, module in SERVICES:
                 progress.update(task, description=f"starting {name}")
+                env = dict(self.env)
+                if name != API_SERVICE:
+                    # Chosen once: a restarted child keeps its port, so the targets hold.
+                    self.metrics_ports[name] = free_port()
+                    env["PILOT_METRICS_PORT"] = str(self.metrics_ports[name])
                 proc = ManagedProcess(
-                    name, [sys.executable, "-m", module], self.logs / f"{name}.log", env=self.env
+                    name, [sys.executable, "-m", module], self.logs / f"{name}.log", env=env
                 )
                 proc.start()
                 self.services.append(Supervised(proc))
                 progress.advance(task)
+            self._write_targets()
             progress.update(task, description="waiting for the gateway to answer")
             self._wait_healthy(timeout_s=60)
             progress.advance(task)
         self._print_urls(bus_url, db_url)
+
+    def _scrape_host(self) -> str:
+        return "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+
+    def _write_targets(self) -> None:
+        """A Prometheus file_sd targets file, so a local Prometheus scrapes `pilot up`."""
+        ports = {API_SERVICE: self.port, **self.metrics_ports}
+        groups: list[dict[str, object]] = [
+            {
+                "targets": [f"{self._scrape_host()}:{port}"],
+                "labels": {"job": "pilot", "service": name},
+            }
+            for name, port in ports.items()
+        ]
+        self._write_targets_file(groups)
+
+    def _write_targets_file(self, groups: list[dict[str, object]]) -> None:
+        self.targets_path.parent.mkdir(parents=True, exist_ok=True)
+        # Replaced whole (Prometheus watches the file and must never read half of it).
+        tmp = self.targets_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(groups, indent=2) + "\n")
+        tmp.replace(self.targets_path)
 
     def _wait_healthy(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
@@ -162,6 +202,11 @@ class Launcher:
         table.add_row("API", base)
         table.add_row("API docs", f"{base}/docs")
         table.add_row("Metrics", f"{base}/metrics")
+        table.add_row(
+            "Service metrics",
+            ", ".join(f"{name} :{port}/metrics" for name, port in self.metrics_ports.items()),
+        )
+        table.add_row("Prometheus targets", str(self.targets_path))
         table.add_row(
             "NATS", bus_url + ("" if "PILOT_NATS_URL" not in os.environ else " (external)")
         )
@@ -224,6 +269,9 @@ class Launcher:
             s.proc.stop()
         for s in reversed(self.infra):
             s.proc.stop()
+        if self.targets_path.exists():
+            # No targets: a Prometheus left running must not scrape ports reused by others.
+            self._write_targets_file([])
         clear_runtime(self.data_dir)
 
 

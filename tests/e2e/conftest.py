@@ -68,10 +68,16 @@ class PilotUp:
         return found
 
 
-def start_pilot_up(data_dir: Path, port: int | None = None, timeout_s: float = 90) -> PilotUp:
+def start_pilot_up(
+    data_dir: Path,
+    port: int | None = None,
+    timeout_s: float = 90,
+    extra_env: dict[str, str] | None = None,
+) -> PilotUp:
     port = port or free_port()
     log_path = data_dir.parent / f"pilot-up-{port}.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PILOT_")}
+    env.update(extra_env or {})
     t0 = time.monotonic()
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(

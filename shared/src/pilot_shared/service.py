@@ -16,6 +16,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from .bus import build_broker, ensure_streams
+from .consumer_lag import ConsumerLagPoller
 from .ops_server import OpsServer
 from .settings import PilotSettings
 from .store import Document, create_store_client, ensure_indexes
@@ -30,6 +31,7 @@ class ServiceResources:
         self.broker: NatsBroker = build_broker(name, settings)
         self._mongo: AsyncMongoClient[Document] | None = None
         self._ops: OpsServer | None = None
+        self._lag: ConsumerLagPoller | None = None
 
     @property
     def db(self) -> AsyncDatabase[Document]:
@@ -45,6 +47,9 @@ class ServiceResources:
         if self.settings.metrics_port:
             self._ops = OpsServer(self.settings.metrics_port, self.readiness)
             await self._ops.start()
+            # Only where someone scrapes: the gauges are worthless without /metrics.
+            self._lag = ConsumerLagPoller(self.broker.connection)
+            self._lag.start()
         log.info("%s connected to %s", self.name, self.settings.nats_url)
 
     async def readiness(self) -> dict[str, bool]:
@@ -57,6 +62,9 @@ class ServiceResources:
         return {"nats": nats_ok, "store": store_ok}
 
     async def close(self) -> None:
+        if self._lag is not None:
+            await self._lag.stop()
+            self._lag = None
         if self._ops is not None:
             await self._ops.stop()
             self._ops = None

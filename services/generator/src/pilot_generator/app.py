@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 
 from faststream import FastStream
 from faststream.nats import NatsBroker
 from pymongo.errors import DuplicateKeyError
 
-from pilot_shared import subjects
+from pilot_shared import metrics, subjects
 from pilot_shared.bus import publish, work_subscriber
 from pilot_shared.contracts import GenerateRequest, GenerationEvent
 from pilot_shared.repositories import WorkflowRepository
@@ -40,8 +41,10 @@ async def handle_generate(
 ) -> None:
     gid = request.generation_id
     workflow_id = workflow_id_for(gid)
+    strategy = request.blueprint.strategy
     workflow = await workflows.get(workflow_id)
     if workflow is None:
+        started = time.perf_counter()
         try:
             workflow = generator.generate_workflow(
                 request.blueprint,
@@ -51,16 +54,23 @@ async def handle_generate(
             )
         except GenerationError as exc:
             log.info("generation %s: invalid blueprint: %s", gid, exc)
+            metrics.GENERATIONS.labels(strategy, "failed").inc()
             await _fail(broker, gid, str(exc), type(exc).__name__)
             return
         except Exception:
             # Building a workflow touches no infrastructure: anything else is a bug that a
             # redelivery would only repeat, so fail the generation now.
             log.exception("generation %s: generator error", gid)
+            metrics.GENERATIONS.labels(strategy, "failed").inc()
             await _fail(
                 broker, gid, "internal generator error; see the generator's log", "internal"
             )
             return
+        metrics.GENERATION_DURATION.labels("generate", strategy).observe(
+            time.perf_counter() - started
+        )
+        # Counted once per workflow built, not per redelivery that finds it stored.
+        metrics.GENERATIONS.labels(strategy, "completed").inc()
         try:
             await workflows.insert(workflow)
         except DuplicateKeyError:

@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 
 import openai
 from openai import AsyncOpenAI
-from openai.types.chat import ChatCompletionMessageParam
+from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from openai.types.chat.completion_create_params import ResponseFormat
 from pydantic import ValidationError
 
+from pilot_shared import metrics
 from pilot_shared.contracts import UserPreferences, WorkflowBlueprint
+from pilot_shared.pricing import cost_usd
 
 from .entities import extract_entities, name_spans, normalize_integration
 from .errors import LLMPlanError
@@ -227,6 +229,7 @@ class LLMPlanner:
                 ) from None
             if i > 0:
                 self.settings = self.settings.model_copy(update={"planner_response_format": kind})
+            _count_usage(self.model, response)
             if not response.choices or not response.choices[0].message.content:
                 raise _Unusable(["the LLM returned an empty answer"])
             return response.choices[0].message.content
@@ -293,3 +296,16 @@ class LLMPlanner:
                 ),
                 report,
             )
+
+
+def _count_usage(model: str, response: ChatCompletion) -> None:
+    """Planning spends tokens too: they count with the llm nodes' (labelled by the model
+    asked for, as the runners do, so the label set stays the configured models)."""
+    usage = response.usage
+    if usage is None:
+        return
+    metrics.LLM_TOKENS.labels(model, "prompt").inc(usage.prompt_tokens)
+    metrics.LLM_TOKENS.labels(model, "completion").inc(usage.completion_tokens)
+    metrics.LLM_COST.labels(model).inc(
+        cost_usd(model, usage.prompt_tokens, usage.completion_tokens)
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pilot_shared import metrics
 from pilot_shared.contracts import ConditionNode, NodeTask
 from pilot_shared.templating import evaluate, render
 
@@ -36,8 +37,11 @@ class ConditionHandler:
         config = task.node.config
         text = as_text(render(config.input or "", context))
         labels = config.labels or []
-        label, usage = await self.provider.classify(
-            text, labels, config.model or self.default_model
-        )
+        model = config.model or self.default_model
+        label, usage = await self.provider.classify(text, labels, model)
+        # Classification is an LLM call too: its tokens and cost count like an llm node's.
+        metrics.LLM_TOKENS.labels(model, "prompt").inc(usage.prompt_tokens)
+        metrics.LLM_TOKENS.labels(model, "completion").inc(usage.completion_tokens)
+        metrics.LLM_COST.labels(model).inc(usage.cost_usd)
         handle = label if label is not None else config.default_handle
         return NodeOutcome(output=handle, handle=handle, usage=usage, input=text)
