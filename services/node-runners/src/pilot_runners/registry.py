@@ -24,6 +24,7 @@ from .handlers.tool import ToolHandler
 from .handlers.unsupported import handle_unsupported
 from .outcome import EmitChunk, NodeOutcome
 from .providers import LLMProvider, provider_from_settings
+from .providers.traced import TracedProvider
 from .safe_http import SafeHttpClient, SsrfGuard
 from .secrets import SecretStore, load_or_create_key
 from .settings import RunnerSettings
@@ -72,6 +73,7 @@ def build_registry(
     publish_run: PublishRun | None = None,
 ) -> Registry:
     provider = provider or provider_from_settings(settings)
+    llm = TracedProvider(provider)  # a span per LLM call, whoever makes it
     closers: list[Callable[[], Awaitable[Any]]] = []
     if db is None:
         # the client connects lazily: a runner serving only llm nodes never touches it
@@ -104,8 +106,8 @@ def build_registry(
         {
             "input": handle_input,
             "output": handle_output,
-            "condition": ConditionHandler(provider, default_model=settings.llm_model),
-            "llm": LLMHandler(provider, default_model=settings.llm_model),
+            "condition": ConditionHandler(llm, default_model=settings.llm_model),
+            "llm": LLMHandler(llm, default_model=settings.llm_model),
             "api": ApiHandler(http, secrets, max_response_bytes=settings.http_max_response_bytes),
             "tool": ToolHandler(tools, http, secrets, settings),
             "knowledge": KnowledgeHandler(db, embedder),

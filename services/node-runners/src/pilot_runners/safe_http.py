@@ -19,6 +19,9 @@ from typing import Any
 from urllib.parse import urljoin
 
 import httpx
+from opentelemetry.trace import SpanKind
+
+from pilot_shared import tracing
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -197,6 +200,45 @@ class SafeHttpClient:
         content: bytes | None = None,
         timeout_s: float = 30,
         max_response_bytes: int | None = None,
+    ) -> SafeResponse:
+        parsed = _parse(url)
+        with tracing.span(
+            method.upper(),
+            {
+                "http.request.method": method.upper(),
+                "server.address": parsed.host,
+                "server.port": parsed.port,
+                # no query, no credentials: either may carry a secret a template put there
+                "url.full": str(parsed.copy_with(userinfo=b"", query=None, fragment=None)),
+            },
+            kind=SpanKind.CLIENT,
+        ) as span:
+            response = await self._request(
+                method,
+                url,
+                headers=headers,
+                params=params,
+                json=json,
+                data=data,
+                content=content,
+                timeout_s=timeout_s,
+                max_response_bytes=max_response_bytes,
+            )
+            span.set_attribute("http.response.status_code", response.status_code)
+            return response
+
+    async def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str] | None,
+        params: dict[str, str] | None,
+        json: Any,
+        data: dict[str, Any] | None,
+        content: bytes | None,
+        timeout_s: float,
+        max_response_bytes: int | None,
     ) -> SafeResponse:
         cap = min(max_response_bytes or self.max_response_bytes, self.max_response_bytes)
         current = _parse(url)

@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 
+from pilot_shared import tracing
 from pilot_shared.contracts import NodeError, NodeResult, NodeTask, utcnow
 from pilot_shared.templating import TemplateError
 
@@ -19,6 +20,26 @@ log = logging.getLogger(__name__)
 
 
 async def run_task(task: NodeTask, handler: Handler, emit_chunk: EmitChunk) -> NodeResult:
+    with tracing.span(
+        f"node.run {task.node.type}",
+        {
+            tracing.WORKFLOW_ID: task.workflow_id,
+            tracing.EXECUTION_ID: task.execution_id,
+            tracing.NODE_ID: task.node.id,
+            tracing.NODE_TYPE: task.node.type,
+            tracing.NODE_ATTEMPT: task.attempt,
+        },
+    ) as span:
+        result = await _run(task, handler, emit_chunk)
+        tracing.set_attributes(span, {tracing.NODE_STATUS: result.status})
+        if result.usage is not None:
+            tracing.set_attributes(span, {tracing.COST_USD: result.usage.cost_usd})
+        if result.error is not None:
+            tracing.set_error(span, result.error.kind, result.error.message)
+    return result
+
+
+async def _run(task: NodeTask, handler: Handler, emit_chunk: EmitChunk) -> NodeResult:
     started_at = utcnow()
     t0 = time.perf_counter()
     outcome: NodeOutcome | None = None

@@ -97,6 +97,9 @@ class Execution(PilotModel):
     # a re-run: the execution it was derived from and the node it restarted at
     rerun_of: str | None = None
     rerun_from: list[str] | None = None
+    # W3C traceparent of the span that created the execution: every executor step joins
+    # that trace, even one started by a timer or a restarted executor (pilot_shared.tracing)
+    trace_parent: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None
     finished_at: datetime | None = None

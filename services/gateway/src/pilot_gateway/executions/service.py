@@ -12,7 +12,7 @@ from faststream.nats import NatsBroker
 from jsonschema import Draft202012Validator, SchemaError, ValidationError
 from jsonschema.validators import validator_for
 
-from pilot_shared import subjects
+from pilot_shared import subjects, tracing
 from pilot_shared.contracts import Execution, InputNode, RunRequest, Workflow, new_id
 from pilot_shared.repositories import ExecutionRepository, NodeRunRepository
 
@@ -86,7 +86,11 @@ async def create_execution(
         owner_id=owner_id,
         status="pending",
         input_data=input_data,
+        # the request's span: the run request, every executor step and every node run of
+        # this execution join its trace, whichever process or message they come from
+        trace_parent=tracing.current_traceparent(),
     )
+    tracing.annotate_current({tracing.WORKFLOW_ID: workflow.id, tracing.EXECUTION_ID: execution.id})
     await executions.insert(execution)
     return execution
 

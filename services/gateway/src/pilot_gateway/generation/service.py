@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 from faststream.nats import NatsBroker
 
-from pilot_shared import subjects
+from pilot_shared import subjects, tracing
 from pilot_shared.contracts import GenerationEvent, PlanRequest, new_id
 from pilot_shared.repositories import WorkflowRepository
 
@@ -132,6 +132,7 @@ async def start_generation(
 ) -> GenerationWatch:
     prompt = check_prompt(request.prompt, settings.max_prompt_chars)
     generation_id = new_id()
+    tracing.annotate_current({tracing.GENERATION_ID: generation_id})
     live = await live_bus.subscribe(
         subjects.generation_events(generation_id), GenerationEvent.model_validate_json
     )

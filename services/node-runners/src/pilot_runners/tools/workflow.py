@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from pilot_shared import tracing
 from pilot_shared.contracts import (
     TERMINAL_EXECUTION_STATUSES,
     Execution,
@@ -74,6 +75,8 @@ class RunWorkflowTool:
                 input_data=dict(params.get("input") or {}),
                 depth=depth,
                 parent_execution_id=parent_id,
+                # a sub-workflow's run is part of its caller's trace
+                trace_parent=tracing.current_traceparent(),
             )
             await executions.insert(child)
             await self.publish_run(RunRequest(execution_id=child.id, workflow_id=workflow.id))
