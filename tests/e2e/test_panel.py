@@ -8,7 +8,9 @@ under `UI_SCREENSHOTS_DIR` (`make test-ui` names it; default test-artifacts/scre
 from __future__ import annotations
 
 import json
+import math
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -223,5 +225,155 @@ def test_chinese_browser_and_a_graph_with_branches_and_a_loop(
         loops = [n for n in workflow["nodes"] if n["type"] == "loop"]
         assert page.locator("g.loop-group").count() == len(loops)
         shot(page, "08-branches-and-loop-zh")
+    finally:
+        context.close()
+
+
+# --- stats and suggestions (#9) ---------------------------------------------------------
+
+
+def insight_workflow() -> dict[str, Any]:
+    """An LLM answer, an api node the SSRF guard always blocks (continued past, so the run
+    goes on) and a condition whose "true" branch is never taken by the inputs below."""
+    workflow: dict[str, Any] = {
+        "name": "Insights demo",
+        "nodes": [
+            {
+                "id": "input_1",
+                "type": "input",
+                "config": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "user_message": {"type": "string"},
+                            "n": {"type": "integer"},
+                        },
+                        "required": ["user_message", "n"],
+                    }
+                },
+            },
+            {
+                "id": "llm_1",
+                "type": "llm",
+                "config": {"prompt": "Answer: {{ input.user_message }}"},
+            },
+            {
+                "id": "api_1",
+                "type": "api",
+                "config": {"method": "GET", "url": "http://127.0.0.1:9/blocked"},
+                "on_error": {"strategy": "continue", "default_output": {}},
+            },
+            {"id": "cond_1", "type": "condition", "config": {"expression": "input.n > 100"}},
+            {"id": "out_big", "type": "output", "config": {"value": "big"}},
+            {"id": "out_small", "type": "output", "config": {"value": "{{ nodes.llm_1.output }}"}},
+        ],
+        "connections": [
+            {"id": "c1", "source": "input_1", "target": "llm_1"},
+            {"id": "c2", "source": "llm_1", "target": "api_1"},
+            {"id": "c3", "source": "api_1", "target": "cond_1"},
+            {"id": "c4", "source": "cond_1", "target": "out_big", "source_handle": "true"},
+            {"id": "c5", "source": "cond_1", "target": "out_small", "source_handle": "false"},
+        ],
+    }
+    # laid out left to right, the branches one above the other
+    places = {"input_1": (0, 80), "llm_1": (240, 80), "api_1": (480, 80), "cond_1": (720, 80)}
+    places |= {"out_big": (960, 0), "out_small": (960, 160)}
+    for node in workflow["nodes"]:
+        x, y = places[node["id"]]
+        node["position"] = {"x": x, "y": y}
+    return workflow
+
+
+def run_and_wait(up: PilotUp, workflow_id: str, data: dict[str, Any]) -> None:
+    r = api(up, "POST", f"/api/workflows/{workflow_id}/execute", json={"input_data": data})
+    assert r.status_code == 202, r.text
+    execution_id = r.json()["execution_id"]
+    deadline = time.monotonic() + 60
+    while api(up, "GET", f"/api/executions/{execution_id}").json()["status"] in (
+        "pending",
+        "running",
+    ):
+        assert time.monotonic() < deadline, f"execution {execution_id} did not finish"
+        time.sleep(0.1)
+
+
+def shown_ms(value: float | None) -> str:
+    """As the panel shows a duration (JavaScript's Math.round)."""
+    return "–" if value is None else f"{math.floor(value + 0.5)} ms"
+
+
+def shown_rate(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.1f}%"
+
+
+def test_stats_and_suggestions_of_a_workflow_that_ran(pilot_up: PilotUp, browser: Any) -> None:
+    created = api(pilot_up, "POST", "/api/workflows", json=insight_workflow())
+    assert created.status_code == 201, created.text
+    workflow_id = created.json()["id"]
+    for n in (1, 2, 3):
+        run_and_wait(pilot_up, workflow_id, {"user_message": f"question {n}", "n": n})
+    stats = api(pilot_up, "GET", f"/api/workflows/{workflow_id}/stats").json()
+    advice = api(pilot_up, "GET", f"/api/workflows/{workflow_id}/suggestions").json()
+    assert stats["runs"] == 3 and stats["by_status"] == {"completed": 3}
+
+    context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        page.goto(pilot_up.base_url + "/")
+        page.fill("#api-key", pilot_up.admin_key)
+        page.click("#save-key")
+        page.goto(f"{pilot_up.base_url}/#{workflow_id}")
+        page.reload()
+        page.wait_for_selector("#stats-nodes tbody tr")
+        page.wait_for_selector("#suggestions-body li")
+
+        def figure(key: str) -> str:
+            return str(page.inner_text(f'#stats-summary dd[data-key="{key}"]'))
+
+        assert figure("runs") == "3"
+        assert figure("success_rate") == shown_rate(stats["success_rate"]) == "100.0%"
+        assert figure("p50") == shown_ms(stats["duration"]["p50_ms"])
+        assert figure("p95") == shown_ms(stats["duration"]["p95_ms"])
+        assert figure("cost_total") == f"${stats['cost']['total_usd']:.6f}"
+        assert "3 executions" in page.inner_text("#stats-window")
+        rows = page.eval_on_selector_all(
+            "#stats-nodes tbody tr",
+            "trs => trs.map(tr => Object.fromEntries("
+            "[...tr.children].map(td => [td.dataset.col, td.textContent])))",
+        )
+        assert [r["node"] for r in rows] == [n["node_id"] for n in stats["nodes"]]
+        for row, node in zip(rows, stats["nodes"], strict=True):
+            assert row["runs"] == str(node["runs"])
+            assert row["retries"] == str(node["retries"])
+            assert row["success"] == shown_rate(node["success_rate"])
+            assert row["p95"] == shown_ms(node["p95_ms"])
+        (api_row,) = [r for r in rows if r["node"] == "api_1"]
+        assert api_row["success"] == "0.0%"  # every call blocked, continued past
+
+        shown = page.eval_on_selector_all(
+            "#suggestions-body li", "lis => lis.map(li => [li.dataset.kind, li.dataset.nodeId])"
+        )
+        assert shown == [[s["kind"], s["node_id"]] for s in advice["suggestions"]]
+        kinds = {(s["kind"], s["node_id"]) for s in advice["suggestions"]}
+        assert ("flaky_node", "api_1") in kinds and ("branch_never_taken", "cond_1") in kinds
+        (flaky,) = [s for s in advice["suggestions"] if s["kind"] == "flaky_node"]
+        # a URL the SSRF guard refuses fails the same way every time: retrying is no fix
+        assert flaky["evidence"]["retryable_failures"] == 0
+        assert "not retryable" in flaky["detail"] and "add a retry" not in flaky["detail"]
+        assert flaky["detail"] in page.inner_text("#suggestions-body")
+        page.locator("#stats").scroll_into_view_if_needed()
+        shot(page, "09-stats-and-suggestions")
+
+        page.select_option("#lang", "zh")
+        assert page.inner_text("#stats h3 span") == "统计"
+        assert page.inner_text("#stats-summary dt") == "执行次数"
+        assert "最近 3 次执行" in page.inner_text("#stats-window")
+        text = page.inner_text("#suggestions-body")
+        assert "从未被选择" in text and "api_1 有 100% 的尝试失败" in text and "不可重试" in text
+        assert figure("p95") == shown_ms(stats["duration"]["p95_ms"])
+        shot(page, "10-stats-and-suggestions-zh")
+        assert not errors, errors
     finally:
         context.close()

@@ -27,6 +27,7 @@ from .health.endpoints import router as health_router
 from .http_metrics import HttpMetricsMiddleware
 from .knowledge.endpoints import router as knowledge_router
 from .middleware import BodyLimitMiddleware, CatchAllMiddleware
+from .monitoring.endpoints import router as monitoring_router
 from .openapi import install_openapi
 from .request_id import RequestIdMiddleware
 from .resources import GatewayResources
@@ -103,6 +104,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(executions_router)
     app.include_router(execution_control_router)
     app.include_router(knowledge_router)
+    app.include_router(monitoring_router)
     app.include_router(users_router)
     app.include_router(collab_router)
     app.include_router(health_router)

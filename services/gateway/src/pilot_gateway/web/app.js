@@ -3,7 +3,7 @@ import { api, ApiError, executeStream, getKey, setKey } from "./api.js";
 import { drawGraph, resetStatuses, setNodeStatus } from "./graph.js";
 import { openLive } from "./live.js";
 import { applyStatic, getLang, setLang, t } from "./i18n.js";
-import { buildRunForm, loadExecutions, loadInsights, readRunForm } from "./panels.js";
+import { buildRunForm, loadExecutions, loadInsights, readRunForm, renderInsights } from "./panels.js";
 
 const $ = (id) => document.getElementById(id);
 const svg = $("graph");
@@ -299,7 +299,10 @@ function init() {
     setState(document.body.dataset.state);
     renderMeta();
     renderRunStatus();
+    renderInsights();
+    if (workflow) loadExecutions(workflow.id);
   });
+  $("stats-refresh").addEventListener("click", () => workflow && loadInsights(workflow.id));
   $("save-key").addEventListener("click", () => {
     setKey($("api-key").value);
     message($("message"), t("keySaved"), "ok");

@@ -1,0 +1,1 @@
+"""Monitoring: stats, usage and suggestions drawn from execution history."""
