@@ -29,6 +29,9 @@ from .lexicon import (
 
 ActionKind = Literal["api", "knowledge", "llm", "tool", "escalate"]
 _RANK = {"api": 0, "knowledge": 0, "llm": 1, "tool": 2, "escalate": 3}
+# A storage tool read from ("读取数据库中的记录", "pull tickets from Jira") is a step too:
+# it produces what the rest works on, so it ranks with the fetches.
+_READ_RANK = 0
 
 LANGUAGES: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ("English", "英文", rx(en("english"), "英文", "英语")),
@@ -63,6 +66,7 @@ _SAVE = rx(
     "录入",
     "更新",
 )
+_LOOKUP_VERB = re.compile(r"^(?:根据|基于|依据|参考|检索|查询|查阅|查|搜索|从|用|在)\s*")
 _STORAGE_TOOLS = frozenset({"google_sheets", "notion", "database", "jira", "calendar"})
 _SOURCE_BEFORE = re.compile(
     r"(?i)(?:(?<![a-z])(?:from|incoming|received|inbound)(?![a-z])|收到|来自|从)[^,，。;；]{0,8}$|新的?$"
@@ -78,7 +82,8 @@ _CHANNEL_AFTER_ZH = re.compile(r"^.{0,4}?(?:通知|提醒|告警|推送|发送|�
 _ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z0-9.-]+")
 _PHONE = re.compile(r"(?<!\d)(?:\+?\d{1,3}[\s-]?)?1[3-9]\d{9}(?!\d)|\+\d{8,15}")
 _LABEL_LIST = re.compile(
-    r"(?:into|as|between|by)\s+(?P<en>[\w\s,/'-]+?)(?=$|[.;:，。；]|\s+(?:and\s+then|then))"
+    r"(?:into|as|between|by)\s+(?P<en>[\w\s,/'-]+?)(?=$|[.;:，。；]|\s+(?:and\s+then|then)"
+    r"|,?\s+and\s+(?:route|send|forward|post|move|assign|escalate|notify|email|put)\w*(?![\w-]))"
     r"|(?:分为|分成|归为|分类为|分类成|判断是|标记为|(?:意图|类别|类型|分类)[：:])"
     r"(?P<zh>[\u4e00-\u9fffA-Za-z、，,和或与及/ ]+)",
     re.IGNORECASE,
@@ -125,7 +130,17 @@ def labels_of(text: str) -> list[str]:
         words = part.strip().lower()
         words = re.sub(r"^(?:the|an?)\s+", "", words)
         words = re.sub(r"\s+(?:ones?|emails?|messages?|tickets?|categories|category)$", "", words)
+        # "紧急的打电话，一般的发邮件": the label is what comes before 的, its action after
+        words = re.sub(r"^([\u4e00-\u9fff]{1,6}?)的.+$", r"\1", words)
+        words = re.sub(
+            r"^([\u4e00-\u9fffa-z]{2,6}?(?:问题|类|咨询|需求|工单|订单|客户|用户)?)"
+            r"(?:查|转|发|用|直接|由|交|回复|回答|推送|通知|走|进入|给).*$",
+            r"\1",
+            words,
+        )
         words = re.sub(r"(?:类|的|邮件|工单|消息)$", "", words)
+        if re.match(r"其他|其余|其它|剩下|others?$|the rest$|everything else$", words):
+            continue  # the other arm is the branch's default, not a label
         slug = re.sub(r"[^\w]+", "_", words).strip("_")
         if slug and len(slug) <= 24 and slug not in labels:
             labels.append(slug)
@@ -177,9 +192,17 @@ def _is_sink(text: str, start: int, end: int, name: str) -> bool:
         )
     if SEND.search(before) or _CHANNEL_AFTER_ZH.match(after):
         return True
+    if name == "email" and re.match(r"(?i)\s*(?:please\s+)?send(?![a-z])", text[:start]):
+        return True  # "send each subscriber a personalized email"
+    if name == "email" and re.search(r"(?i)(?<![a-z])gets?\s+an?\s+(?:[\w-]+\s+){0,2}$", before):
+        return True  # "warm leads get a follow-up email"
     if name == "email" and (
         re.match(r"\s+(?:it|them|me|him|her|us|the|a|an|to)\b", after, re.I)
-        or (not before.strip() and text[start:end].lower() in ("email", "e-mail"))
+        or (
+            text[start:end].lower() in ("email", "e-mail")
+            and re.search(r"(?i)(?:^|(?<![a-z])(?:and|then|also|please|to)|[,;])\s*$", before)
+            is not None
+        )
         or re.match(r"\s+(?:[A-Z]{2,}|[a-z0-9._%+-]+@)", after) is not None  # "emails HR"
         or _ADDRESS.search(text)
     ):
@@ -219,7 +242,9 @@ def detect(text: str, offset: int, *, allow: frozenset[str] | None = None) -> De
     clause_model = models[0] if models else None
     knowledge = RETRIEVAL.search(text)
     if knowledge:
-        add("knowledge", "retrieve", knowledge.start(), source=knowledge.group().strip())
+        # "根据产品说明书": the source is what is looked up, not the verb before it
+        source = re.sub(_LOOKUP_VERB, "", knowledge.group().strip())
+        add("knowledge", "retrieve", knowledge.start(), source=source)
     http = HTTP.search(text)
     webhook = WEBHOOK_WORD.search(text)
     if (http and not (knowledge and http.start() > knowledge.start() and "下载" not in text)) or (
@@ -241,12 +266,17 @@ def detect(text: str, offset: int, *, allow: frozenset[str] | None = None) -> De
                 params["labels"] = labels
         add("llm", op, pos, **params)
     seen_tools: set[str] = set()
+    reads: set[str] = set()  # storage read from: not where results go
     for start, end, name in _channels(text):
         if name in seen_tools:
             continue
         if _is_sink(text, start, end, name):
             seen_tools.add(name)
             add("tool", name, start)
+        elif name in _STORAGE_TOOLS:
+            seen_tools.add(name)
+            reads.add(name)
+            add("tool", name, start, read=True)
         elif name not in sources:
             sources.append(name)
     if _PHONE.search(text) and "sms" not in seen_tools and re.search(r"(?i)sms|短信|text", text):
@@ -256,14 +286,20 @@ def detect(text: str, offset: int, *, allow: frozenset[str] | None = None) -> De
         seen_tools.add("email")  # "alert ops@example.com": an address is where mail goes
         add("tool", "email", address.start())
     hashtag = re.search(r"(?<![\w&])#[A-Za-z][\w-]*", text)
-    if hashtag and not seen_tools and SEND.search(text[: hashtag.start()]):
+    if hashtag and not seen_tools - reads and SEND.search(text[: hashtag.start()]):
         seen_tools.add("slack")  # "post them to #announcements": a Slack channel
         add("tool", "slack", hashtag.start())
     person = NOTIFY_PERSON.search(text)
-    if person and not seen_tools and "email" not in sources:
+    if person and not seen_tools - reads and "email" not in sources:
         add("tool", "email", person.start())
     escalate = ESCALATE.search(text)
     if escalate and text[max(0, escalate.start() - 1) : escalate.start()] != "#":
         add("escalate", "escalate", escalate.start())
-    actions.sort(key=lambda a: (_RANK[a.kind], a.pos))
+    actions.sort(key=_order)
     return Detected(actions, sources)
+
+
+def _order(action: Action) -> tuple[int, int]:
+    # a web search, like a read, produces what the clause's other steps work on
+    source = action.params.get("read") or (action.kind == "tool" and action.op == "web_search")
+    return (_READ_RANK if source else _RANK[action.kind], action.pos)

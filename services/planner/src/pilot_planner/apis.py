@@ -15,6 +15,8 @@ from .lexicon import en, rx
 _GITHUB = rx(en("github"))
 _WEATHER = rx(
     en("weather"),
+    en(r"open[\s-]?weather(?:map)?"),
+    en(r"open[\s-]?meteo"),
     en("forecast"),
     r"(?<![A-Za-z])temperature\s+(?:in|at|of|for)\s+(?=(?-i:[A-Z]))",
     "天气",

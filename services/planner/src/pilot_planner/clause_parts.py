@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from .actions import Action, detect
-from .lexicon import IF, UNLESS, ZH_THEN, en, rx
+from .lexicon import IF, TRIGGER_EVENT, UNLESS, ZH_THEN, en, rx
 from .predicates import analyze_predicate, has_comparison
 
 _WHEN = rx(en("when"), en("whenever"), "当", "一旦")
@@ -19,6 +19,10 @@ CONSEQUENT = rx(
         r"warn|inform|tell|remind|escalate|hand|forward|only)"
     ),
     en("then"),
+)
+_MODAL_BEFORE = re.compile(
+    r"(?i)(?<![a-z])(?:can't|cannot|can\s+not|couldn't|doesn't|don't|didn't|won't|not|"
+    r"unable\s+to|fails?\s+to|failed\s+to|can|could|does|did)\s+$"
 )
 NOUN_BEFORE = re.compile(
     r"(?i)(?<![a-z])(?:a|an|the|new|this|that|each|every|incoming|any|our|my|your|its)\s+$"
@@ -50,12 +54,40 @@ FILTER = rx(
     "只看",
     "排除",
 )
+# "挑出最重要的五条", "pick the top 3": choosing the best few is a ranking, not a filter
+TOP_N = rx(
+    "最[\u4e00-\u9fff]{1,4}的",
+    r"前\s*(?:\d+|[一二三四五六七八九十]+)",
+    r"(?:\d+|[一二三四五六七八九十]+)\s*(?:条|个|篇|项|件|名)",
+    en(r"(?:the\s+)?top\s+\d+"),
+    en(r"(?:the\s+)?(?:most|best)\s+\w+"),
+)
+# "已过期的用 Telegram 提醒我", "差评就…的": a clause opening with a state and 的 applies
+# its action to the items in that state
+QUALIFIER = re.compile(
+    r"(?P<p>(?:(?:已|未|没有?|不|超过|大于|小于|低于|高于|逾期|过期|失败|异常|重要|紧急|差评|好评|负面|"
+    r"正面|符合|满足|包含|含有|涉及|属于)[\u4e00-\u9fffA-Za-z0-9%]{0,8}?|有[\u4e00-\u9fff]{1,6}?))的"
+    # "截止日期在明天之前的", "金额1000以上的": a bound
+    r"|(?P<bound>[\u4e00-\u9fffA-Za-z0-9%]{1,10}?(?:之前|以前|之后|以后|以上|以下|以内))的"
+    # "overdue ones get a reminder", "unpaid invoices go to finance"
+    r"|(?i:(?P<en>overdue|expired|late|unpaid|failed|inactive|stale|invalid|duplicate|"
+    r"high[\s-]risk|low[\s-]risk|high[\s-]value|flagged|suspicious)\s+(?:ones?|items?|tasks?|"
+    r"orders?|invoices?|tickets?|entries|records?|rows?|emails?|messages?|users?|customers?|"
+    r"accounts?|payments?|transactions?)(?![A-Za-z]))"
+)
 DROP = rx(en("out"), en("ignore"), "掉", "排除")
 SELECTIVE = rx(
     en(
         r"(?:the\s+)?(?:top|best|highest[\s-]scor\w+|strongest|shortlisted|qualified|hot(?:test)?|"
         r"promising)"
     ),
+    # "email the ones above 8": a threshold on the score just given
+    en(
+        r"(?:the\s+)?(?:ones|those|candidates|applicants|people|leads|items)\s+(?:that\s+|who\s+)?"
+        r"(?:scor\w+\s+)?(?:above|over|higher\s+than|with\s+(?:a\s+)?scores?\s+(?:above|over))"
+        r"\s+\d+(?:\.\d+)?"
+    ),
+    r"(?:高于|超过|大于|不低于|达到)\s*\d+(?:\.\d+)?\s*分(?:以上)?的",
     "高意向",
     "得分最高",
     "高分",
@@ -69,9 +101,15 @@ HEAD = re.compile(
 )
 # What a branch may do without any step: drop, keep, publish, approve …
 DISPOSITION = rx(
-    en(r"(?:delete|archive|discard|drop|ignore|hide|block|publish|approve|reject|skip|close)\w*"),
+    en(
+        r"(?:delete|archive|discard|drop|ignore|hide|block|publish|approve|reject|skip|close|"
+        r"mark|flag)\w*"
+    ),
     en(r"go(?:es)?\s+to"),
     "删除",
+    "标记",
+    "标出",
+    "标红",
     "归档",
     "忽略",
     "屏蔽",
@@ -137,6 +175,8 @@ def _consequent_at(text: str, start: int) -> int:
     for verb in CONSEQUENT.finditer(text, start + 1):
         if NOUN_BEFORE.search(text[: verb.start()]):
             continue  # "a new email arrives": a noun, not the verb "email"
+        if _MODAL_BEFORE.search(text[: verb.start()]):
+            continue  # "if it can't answer": the verb is what is tested
         rest = detect(text[verb.start() :], 0).actions
         if any(a.kind not in SOURCE_KINDS for a in rest):
             return verb.start()
@@ -163,9 +203,13 @@ def split_condition(text: str) -> tuple[int, int, int, bool, bool] | None:
     if zh:
         head = text[: zh.start()]
         predicate = analyze_predicate(head)
+        # a short state before 时 is a test too ("宕机时发短信"), unless it is an event
+        # that starts the run ("收到邮件时")
+        short_test = zh.group() in ("就", "则", "便") or (
+            zh.group() in ("时", "的时候", "的话") and not TRIGGER_EVENT.search(head)
+        )
         if predicate is not None and (
-            predicate.kind != "yesno"
-            or (zh.group() in ("就", "则", "便") and 0 < len(head.strip()) <= 8)
+            predicate.kind != "yesno" or (short_test and 0 < len(head.strip()) <= 8)
         ):
             return 0, zh.start(), zh.end(), False, False
     if has_comparison(text):

@@ -26,7 +26,7 @@ from .intent import summarize
 from .lexicon import en, rx
 from .predicates import Predicate
 from .structure import Branch, Item, Loop, Plan
-from .tools import tool_config, tool_name
+from .tools import read_name, tool_config, tool_name
 
 Tail = tuple[str, str | None]
 _CHATS = ("slack", "wecom", "dingtalk", "feishu", "telegram", "discord", "wechat")
@@ -63,6 +63,7 @@ class Flow:
     in_loop: bool = False
     depth: int = 0  # inside how many branch arms or loop bodies
     arm: str | None = None  # the label of the branch arm this path is on
+    ended: Flow | None = None  # the path as it was before a hand-off ended it
 
 
 def _maybe(expression: str) -> str:
@@ -88,9 +89,15 @@ def normalize(items: list[Item], *, merge_llm: bool) -> list[Item]:
             and item.op in ("classify", "moderate")
             and isinstance(following, Branch)
             and following.predicate.kind in ("concept", "yesno")
+            and "model" not in item.params  # "use gpt-4 to classify": that model's step
         ):
             continue
-        if isinstance(item, Action) and item.kind == "llm" and item.op == "moderate":
+        if (
+            isinstance(item, Action)
+            and item.kind == "llm"
+            and item.op == "moderate"
+            and not isinstance(following, Branch)
+        ):
             # content moderation decides something: flagged content goes another way
             item = Branch(Predicate("concept", item.text, labels=("flagged",)), item.pos)
         previous = out[-1] if out else None
@@ -177,6 +184,10 @@ class Composer:
 
     def walk(self, items: list[Item], flow: Flow) -> Flow:
         for item in normalize(items, merge_llm=self.ctx.complexity == "simple"):
+            if not flow.tails and flow.ended is not None:
+                # a hand-off read before the steps that follow it: a side exit, and the
+                # rest still runs (no step may be left unreachable)
+                flow = flow.ended
             if isinstance(item, Action):
                 flow = self.action(item, flow)
             elif isinstance(item, Branch):
@@ -205,6 +216,8 @@ class Composer:
             ):
                 # "send a welcome email": someone has to write it first
                 flow = self.llm([("write", {})], flow)
+            if action.params.get("read"):
+                return self.read(action.op, flow)
             return self.tool(action.op, flow)
         return self.escalate(flow)
 
@@ -301,6 +314,14 @@ class Composer:
         self.attach(key, flow)
         return replace(flow, tails=[(key, None)], last=key)
 
+    def read(self, name: str, flow: Flow) -> Flow:
+        """A storage tool the data comes from ("读取数据库中的销售记录"): queried first, its
+        records are what the next step works on."""
+        config = {"tool": name, "params": {"action": "query", "query": flow.value}}
+        key = self.b.add("tool", read_name(self.ctx, name), config)
+        self.attach(key, flow)
+        return replace(flow, tails=[(key, None)], value=output_of(key), last=key)
+
     def escalate(self, flow: Flow) -> Flow:
         ctx = self.ctx
         key = self.b.add(
@@ -316,7 +337,7 @@ class Composer:
             },
         )
         self.attach(key, flow)
-        return replace(flow, tails=[], last=key)
+        return replace(flow, tails=[], last=key, ended=flow)
 
     # --- branches ---------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ INTEGRATION_PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("feishu", ("飞书", _word("feishu"), _word("lark"))),
     ("wechat", ("微信", _word("wechat"))),
     ("slack", (_word("slack"),)),
-    ("email", ("电子邮件", "邮件", "邮箱", _word(r"e-?mails?"))),
+    ("email", ("电子邮件", "邮件", "邮箱", "收件箱", _word(r"e-?mails?"), _word("inbox"))),
     ("webhook", (_word("webhooks?"),)),
     ("discord", (_word("discord"),)),
     ("telegram", (_word("telegram"),)),
@@ -61,7 +61,7 @@ _URL_HOSTS: dict[str, str] = {
 
 _MODEL = re.compile(
     _word(
-        r"(?:gpt-?4o(?:-mini)?|gpt-?4\.1(?:-mini|-nano)?|gpt-?4(?:-turbo)?|gpt-?3\.5(?:-turbo)?"
+        r"(?:gpt-?4o(?:[-\s]mini)?|gpt-?4\.1(?:-mini|-nano)?|gpt-?4(?:-turbo)?|gpt-?3\.5(?:-turbo)?"
         r"|claude(?:-[a-z0-9.]+)*|qwen[0-9.]*(?:-[a-z0-9.]+)*|deepseek(?:-[a-z0-9.]+)*"
         r"|llama-?[0-9.]+(?:-[a-z0-9.]+)*|gemini(?:-[a-z0-9.]+)+|mistral(?:-[a-z0-9.]+)*)"
     ),
@@ -99,6 +99,7 @@ class _Found:
 def normalize_model(name: str) -> str:
     model = name.lower().rstrip(".-")
     model = re.sub(r"^gpt(?=[0-9])", "gpt-", model)
+    model = re.sub(r"\s+", "-", model)  # "GPT-4o mini"
     return _BARE_MODELS.get(model, model)
 
 

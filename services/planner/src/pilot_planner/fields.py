@@ -81,6 +81,23 @@ def _identifier(text: str) -> str:
     return re.sub(r"[^a-z0-9_]+", "_", text.lower()).strip("_")[:40] or "items"
 
 
+# Where a run can come from: a message on a channel, or a trigger on a storage tool
+# ("whenever a new row is added to Google Sheets").
+_TRIGGERS = (
+    "email",
+    "slack",
+    "wecom",
+    "dingtalk",
+    "feishu",
+    "webhook",
+    "telegram",
+    "discord",
+    "google_sheets",
+    "jira",
+    "notion",
+)
+
+
 class InputFields:
     def __init__(self, ctx: PlanContext, plan: Plan, category: str) -> None:
         self.ctx = ctx
@@ -92,7 +109,7 @@ class InputFields:
     def input_type(self) -> str:
         """What starts a run: an email, a chat message, a webhook call, a schedule, text."""
         for source in self.plan.sources:
-            if source in ("email", "slack", "wecom", "dingtalk", "feishu", "webhook"):
+            if source in _TRIGGERS:
                 return source
         return "schedule" if self.plan.schedule else "text"
 
@@ -116,6 +133,11 @@ class InputFields:
             "dingtalk": ("DingTalk message", "钉钉消息"),
             "feishu": ("Feishu message", "飞书消息"),
             "webhook": ("Webhook call", "Webhook 请求"),
+            "telegram": ("Telegram message", "Telegram 消息"),
+            "discord": ("Discord message", "Discord 消息"),
+            "google_sheets": ("New spreadsheet row", "表格新增行"),
+            "jira": ("New Jira issue", "新的 Jira 工单"),
+            "notion": ("New Notion page", "新的 Notion 页面"),
             "schedule": ("Scheduled run", "定时触发"),
         }
         if self.input_type in names:

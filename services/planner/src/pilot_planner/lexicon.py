@@ -47,6 +47,9 @@ IF = rx(
     en(r"only\s+if"),
     en(r"if"),
     en(r"in\s+case"),
+    en(r"provided\s+that"),
+    en(r"as\s+long\s+as"),
+    "只要",
     en(r"whenever"),
     en(r"when"),
     "如果",
@@ -78,16 +81,25 @@ OTHERWISE = rx(
     "否则",
     "不然",
     "反之",
+    en(r"(?:all\s+|any\s+)?other\s+(?:questions|cases|messages|requests|topics|emails|tickets)"),
+    en(r"everything\s+else"),
+    en(r"anything\s+else"),
+    "其他(?:问题|情况|消息|请求|类型|的)",
+    "其余(?:问题|的)",
+    "其它(?:问题|的)",
     "其他情况",
     "其它情况",
     "其余情况",
     "如果不是",
+    "不是的话",
+    "没有的话",
+    "不满足(?:的话|时)?",
     "如果没有",
 )
 # Where a Chinese condition's predicate ends and its consequence starts.
 ZH_THEN = re.compile(
     r"的话|的时候|(?<=[\u4e00-\u9fff0-9%])(?<![及实同准临定按随暂平小当])时(?![间候刻效长段区代])"
-    r"|就|则|那么|便(?!宜|利|于)"
+    r"|就|则|那么|便(?!宜|利|于)|立即|立刻|马上|即刻"
 )
 # Comparisons that make a predicate a threshold.
 COMPARATORS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -202,7 +214,12 @@ LOOP = rx(
     en(r"each"),
     en(r"every"),
     "对(?:于)?每(?:一)?(?:个|条|篇|位|封|份|项|件|张|家|名|行)?",
+    en(r"one\s+at\s+a\s+time"),
+    en(r"individually"),
     "遍历",
+    "挨个",
+    "一(?:个|条|封|篇)(?:一)?(?:个|条|封|篇)(?=地|的|[\u4e00-\u9fff])",
+    "分别(?=对|给|为|发|调用|处理|生成|分析|总结)",
     "逐条",
     "逐个",
     "逐一",
@@ -245,6 +262,11 @@ RETRIEVAL = rx(
     en(r"faqs?"),
     en(r"help\s+(?:center|centre|articles?)"),
     en(r"wiki"),
+    en(r"confluence"),
+    en(r"sharepoint"),
+    en(r"intranet"),
+    en(r"kb"),
+    en(r"knowlege[\s-]*bases?"),
     en(r"handbook"),
     en(r"manuals?"),
     en(r"retriev\w*"),
@@ -255,20 +277,24 @@ RETRIEVAL = rx(
     "知识库",
     # a document is looked things up in only when the prompt says so ("根据产品文档回答"),
     # not when it is the input ("把需求文档拆解成任务")
-    "(?:根据|基于|依据|参考|检索|查询|查阅|搜索|从|用|在)[\u4e00-\u9fffA-Za-z ]{0,8}?"
-    "(?:文档|手册|制度|政策文件|资料)",
+    "(?:根据|基于|依据|参考|检索|查询|查阅|查|搜索|从|用|在)[\u4e00-\u9fffA-Za-z ]{0,8}?"
+    "(?:文档|手册|说明书|指南|制度|规范|政策文件|资料|条文|条款|法规|法条|章程)",
     "(?:文档|手册|资料)(?:库|中心)",
     "常见问题",
     "帮助中心",
     "资料库",
     "规章制度",
+    "语雀",
+    "内部资料",
     "检索",
     "查阅资料",
 )
 HTTP = rx(
-    en(r"apis?"),
+    # "our API docs" is documentation to look things up in, not a call
+    r"(?<![A-Za-z])(?<!search\s)apis?(?!\s+(?:docs|documentation|reference|guides?))(?![A-Za-z])",
     en(r"endpoints?"),
     en(r"rest"),
+    en(r"graphql"),
     en(r"http"),
     en(r"fetch(?:es|ed|ing)?"),
     en(r"download(?:s|ed|ing)?"),
@@ -276,6 +302,7 @@ HTTP = rx(
     en(r"crawl(?:s|ed|ing)?"),
     en("github"),
     en(r"weather"),
+    en(r"open[\s-]?weather(?:map)?"),
     en(r"forecast"),
     r"(?<![A-Za-z])(?:outside\s+)?temperature\s+(?:in|at|of|for)\s+(?=(?-i:[A-Z]))",
     "气温",
@@ -294,8 +321,9 @@ HTTP = rx(
     en(r"web\s*pages?"),
     "网站",
     "网页",
-    "接口",
-    "调用",
+    "(?<!搜索)接口",
+    # calling a search engine or a model is a tool or an LLM step, not an HTTP request
+    r"调用(?!\s*(?:搜索|联网搜索|计算器|工具|大?模型|AI|gpt|claude|qwen|deepseek))",
     "抓取",
     "爬取",
     "下载",
@@ -314,12 +342,13 @@ WEBHOOK_WORD = rx(en("webhooks?"))
 LLM_OPS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "translate",
-        rx(en(r"translat\w*"), "翻译", "译成", "译为", "译作", "翻成"),
+        rx(en(r"translat\w*"), en(r"tr[ae]n?sl[ae]?t\w*"), "翻译", "译成", "译为", "译作", "翻成"),
     ),
     (
         "summarize",
         rx(
             en(r"summar\w*"),
+            en(r"summ?[ae]r[iy][sz]\w*"),  # "sumarize", "summerise": typed in a hurry
             en(r"sum\s+up"),
             en(r"digest"),
             en(r"tl;?dr"),
@@ -352,6 +381,7 @@ LLM_OPS: tuple[tuple[str, re.Pattern[str]], ...] = (
             "归类",
             "打标签",
             "判断是",
+            "判断[\u4e00-\u9fff]{0,6}?(?:类型|类别|种类|意图)",
             "区分",
             "情感",
             "情绪",
@@ -404,6 +434,19 @@ LLM_OPS: tuple[tuple[str, re.Pattern[str]], ...] = (
             en(r"pull\s+out"),
             en(r"parse"),
             en(r"identify"),
+            en(r"highlight\w*"),
+            en(r"point\s+out"),
+            en(r"spot"),
+            en(r"list\s+(?:out\s+)?(?:the\s+|all\s+)?(?:key|main|risky|important)"),
+            en(r"pick\s+out"),
+            en(r"(?:pick|select|choose|keep)\s+(?:only\s+)?(?:the\s+)?(?:\d+|top|best|most)"),
+            "挑出",
+            "挑选",
+            "选出",
+            "标出",
+            "标注",
+            "标红",
+            "列出",
             en(r"detect"),
             en(r"find\s+(?:the\s+)?(?:key|main|important)"),
             "提取",
@@ -425,9 +468,15 @@ LLM_OPS: tuple[tuple[str, re.Pattern[str]], ...] = (
             en(r"assess\w*"),
             en(r"trends?"),
             en(r"compar\w*"),
+            en(r"critiqu\w*"),
+            en(r"(?:give|provide|write)\s+(?:\w+\s+)?feedback"),
+            # converting amounts or units is a computation over the fetched rate
+            en(r"convert\w*\s+(?:\w+\s+){0,4}(?:to|into)\s+(?:[A-Z]{3}|\w+\s+)"),
+            "换算",
+            "折算",
             en(
                 r"review\s+(?:the|this|these|each|every|all|it|them|pull|code|diffs?|contracts?|"
-                r"documents?|resumes?|applications?|proposals?)"
+                r"documents?|resumes?|applications?|proposals?|essays?|drafts?|articles?|papers?)"
             ),
             "审阅",
             "评审",
@@ -450,6 +499,11 @@ LLM_OPS: tuple[tuple[str, re.Pattern[str]], ...] = (
             en(r"rephras\w*"),
             en(r"improve"),
             en(r"simplif\w*"),
+            en(r"check\s+(?:\w+\s+){0,3}for\s+(?:\w+\s+)?(?:errors|mistakes|typos|grammar)"),
+            en(r"(?:fix|correct)\s+(?:the\s+|any\s+)?(?:grammar|spelling|typos|errors|mistakes)"),
+            "检查[^，,。]{0,8}?(?:错误|语法|错别字|病句)",
+            "纠错",
+            "纠正",
             "润色",
             "改写",
             "校对",
@@ -464,6 +518,10 @@ LLM_OPS: tuple[tuple[str, re.Pattern[str]], ...] = (
             en(r"answer\w*"),
             en(r"help\s+(?:users?|customers?|people|them|visitors?|employees?|patients?)"),
             en(r"respond\w*"),
+            en(
+                r"tell\s+(?:me|us|them|the\s+(?:user|customer|caller))\s+(?:whether|if|what|how|"
+                r"which|when|why)"
+            ),
             en(r"repl(?:y|ies|ied)"),
             en(r"chat\s?bots?"),
             en(r"assistant"),
@@ -497,6 +555,14 @@ LLM_OPS: tuple[tuple[str, re.Pattern[str]], ...] = (
                 r"description|blurb|announcement)"
             ),
             en(r"tailored"),
+            en(r"apologi[sz]\w*"),
+            en(r"compil\w*\s+(?:\w+\s+){0,4}into"),
+            en(r"(?:turn|convert|transform)\w*\s+(?:\w+\s+){0,4}into"),
+            "道歉",
+            "致歉",
+            "整理成",
+            "转换成",
+            "做成",
             en(r"(?:blog|social(?:\s+media)?)\s+posts?"),
             en(r"articles?"),
             en(r"newsletters?"),
@@ -571,7 +637,7 @@ TOOLS: tuple[tuple[str, re.Pattern[str]], ...] = (
             en("sms"),
             en(r"text\s+messages?"),
             # "text" as a verb: first in its clause, or after "and"/"then"
-            r"(?:^|(?<=[,;]\s)|(?<=\band\s)|(?<=\bthen\s))[Tt]ext\s+(?:me|them|him|her|us|the|our|a|an)\b",
+            r"(?:^|(?<=[,;]\s)|(?<=\band\s)|(?<=\bthen\s))[Tt]ext\s+(?:me|them|him|her|us|the|our|a|an|it)\b",
             "短信",
         ),
     ),
@@ -602,7 +668,19 @@ TOOLS: tuple[tuple[str, re.Pattern[str]], ...] = (
         rx(
             en(r"(?:web|google|bing|internet|online)\s+search"),
             en(r"search\s+the\s+(?:web|internet)"),
+            en(r"search\s+online"),
+            en(r"(?:look\s+up|search\s+for|find)\s+\w+(?:\s+\w+){0,3}\s+online"),
+            en(r"google\s+(?:it|for|search)"),
+            en(r"search\s+(?:engine|api)"),
+            "搜索(?:引擎|接口|API)",
+            "(?:^|(?<=[，,。；;先再并]))搜索(?![^，,。]{0,10}?(?:知识库|文档|手册|资料库|帮助中心|FAQ|常见问题|数据库|表格))",
+            en(r"search\s+for\s+(?:the\s+)?(?:latest|recent|current|new)"),
             "联网搜索",
+            "网上搜索",
+            "在网上(?:搜索?|查)",
+            "上网(?:搜索?|查)",
+            "搜索网上",
+            "网上查",
             "网络搜索",
             "搜索引擎",
         ),
@@ -646,9 +724,13 @@ _PEOPLE_ZH = (
 )
 NOTIFY_PERSON = rx(
     en(
-        r"(?:notify|alert|inform|remind|warn|ping|tell)\s+(?:me|us|them|him|her|the\s+\w+|our\s+\w+|\w+\s+team)"
+        r"(?:notify|alert|inform|remind|warn|ping|(?<=\S\s)tell)\s+"
+        r"(?:me|us|them|him|her|the\s+\w+|our\s+\w+|\w+\s+team)"
+        r"(?!\s+(?:whether|if|what|how|which|why)(?![A-Za-z]))"
     ),
     f"(?:通知|提醒|告知|告诉|报告给|转给|交给|发给|发送给|转发给|@)[\u4e00-\u9fff]{{0,4}}?{_PEOPLE_ZH}",
+    # "发给每位参会者": whoever it is sent to, without a channel it goes by email
+    "(?:发给|发送给|转发给|抄送给?)(?:每一?[位个名])?[\u4e00-\u9fff]{1,6}",
     en(
         r"(?:forward|send|escalate|pass|hand)\w*\s+(?:\w+\s+){0,4}to\s+(?:the\s+|our\s+)?(?:\w+\s+)?"
         r"(?:manager|lead|team|owner|director|recruiter|engineer|admin|ceo|cfo|hr|sales|support|"

@@ -22,6 +22,10 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
             en("upset"),
             en("frustrated"),
             en(r"bad\s+reviews?"),
+            en(r"(?:1|one|2|two)[\s-]stars?"),
+            en(r"low\s+ratings?"),
+            "一星",
+            "1星",
             "负面",
             "不满",
             "生气",
@@ -107,6 +111,9 @@ NOT_FOUND = rx(
     en(r"(?:low|little)\s+confidence"),
     en(r"confidence\s+is\s+low"),
     en(r"(?:not|isn't|is\s+not)\s+sure"),
+    en(r"unsure"),
+    en(r"uncertain"),
+    en(r"(?:not|isn't|is\s+not)\s+confident"),
     en(r"unanswer\w*"),
     en(r"nothing\s+(?:is\s+|was\s+)?(?:found|relevant)"),
     "找不到",
@@ -143,6 +150,7 @@ FAILURE = rx(
     "失败",
     "出错",
     "报错",
+    "错误",
     "异常",
     "超时",
     "挂了",
@@ -152,12 +160,12 @@ _CALL_FAILS = rx(
         r"(?:api|call|request|fetch|it|this|that|site|website|server|service|endpoint|page)\w*"
         r"(?:\s+\w+){0,3}\s+(?:fails?|failed|errors?|times?\s+out|is\s+down|goes\s+down)"
     ),
-    "(?:接口|调用|请求|抓取|服务|网站|访问|它)[\u4e00-\u9fff]{0,4}(?:失败|出错|报错|超时|挂了|异常)",
+    "(?:接口|调用|请求|抓取|服务|网站|访问|它)[\u4e00-\u9fff]{0,4}(?:失败|出错|报错|错误|超时|挂了|异常)",
 )
 # A state a "when" clause tests ("whenever something is degraded"): a branch, not a trigger.
 _STATE = rx(
     en(
-        r"(?:is|are|gets?|becomes?|goes|looks|seems|was|were)\s+(?:\w+\s+)?"
+        r"(?:is|are|gets?|becomes?|goes|looks|seems|was|were|changes?\s+to|turns?)\s+(?:\w+\s+)?"
         r"(?:degraded|down|broken|late|overdue|missing|empty|slow|high|low|unavailable|offline|"
         r"stale|expired|invalid|wrong|outdated|abnormal|unusual|critical|failing|red)"
     ),
@@ -174,6 +182,12 @@ _STATE = rx(
     "要求",
     "想要",
     "表示",
+    "缺货",
+    "售罄",
+    "断货",
+    "下架",
+    en(r"out\s+of\s+stock"),
+    en(r"sold\s+out"),
     "不可用",
     "异常",
     "延迟",

@@ -25,14 +25,17 @@ from .clause_parts import (
     HEAD,
     NOUN_BEFORE,
     OTHER_ARM,
+    QUALIFIER,
     SELECTIVE,
     SOURCE_KINDS,
+    TOP_N,
     noun_after,
     offset_of,
     same_action,
     split_condition,
 )
 from .clauses import Clause, blank_opaque, split_clauses
+from .entities import extract_entities, values
 from .lexicon import (
     AGGREGATE,
     CHECK_WHETHER,
@@ -46,6 +49,14 @@ from .plan import Branch, Item, Loop, Plan
 from .predicates import CONCEPTS, NOT_FOUND, Predicate, analyze_predicate, has_comparison
 
 __all__ = ["Branch", "Item", "Loop", "Plan", "read_plan"]
+
+
+# Where a batch of items sits: "for each new hire in the spreadsheet" goes over a list.
+_COLLECTION = re.compile(
+    r"(?i)(?<![a-z])(?:in|from|on)\s+(?:the\s+|our\s+|this\s+|my\s+)?(?:\w+\s+)?"
+    r"(?:list|spreadsheet|sheet|table|file|csv|database|batch)(?![a-z])"
+    r"|(?:列表|名单|表格|清单|文件)(?:里|中|上)"
+)
 
 
 @dataclass
@@ -72,6 +83,10 @@ class _Reader:
     def close_arms(self) -> None:
         while isinstance(self.top.owner, Branch):
             self.stack.pop()
+
+    def empty_arm(self) -> bool:
+        """The latest branch's arm was just opened and holds nothing yet."""
+        return isinstance(self.top.owner, Branch) and not self.top.items
 
     def close_all(self) -> None:
         del self.stack[1:]
@@ -126,7 +141,7 @@ class _Reader:
             self.close_arms()
         if clause.final:
             self.close_all()
-        elif clause.then:
+        elif clause.then and not self.empty_arm():
             self.close_arms()
         if len(self.stack) > 1 and AGGREGATE.search(text) and not LOOP.match(text):
             self.close_all()
@@ -151,9 +166,18 @@ class _Reader:
         # inside a loop, "each" means the current item ("fetch each page"): loops do not nest
         if self.check_whether(text, clause.start):
             return
+        if SELECTIVE.search(text) and self.scores(text, clause.start):
+            self.actions(text, clause.start)
+            return
         if self.condition(text, clause, previous, following):
             return
         self.actions(text, clause.start)
+
+    def scores(self, text: str, offset: int) -> bool:
+        """Whether a score was given already or in this clause: "the ones above 8" then
+        selects on it."""
+        found = detect(self.prompt[offset : offset + len(text)], offset).actions
+        return any(a.op == "score" for a in [*self.plan.actions(), *found])
 
     def check_whether(self, text: str, offset: int) -> bool:
         """ "判断是否有风险", "check whether it is covered by the FAQ": the branch a later
@@ -161,6 +185,8 @@ class _Reader:
         m = CHECK_WHETHER.search(text) or FILTER.search(text)
         if m is None or IF.search(text[m.end() :]):
             return False
+        if FILTER.fullmatch(m.group()) and TOP_N.match(text[m.end() :].lstrip()):
+            return False  # a ranking: the clause's actions say it
         self.actions(text[: m.start()], offset)
         end = len(text)
         # "check if it is phishing and warn the user": what to do may follow in the clause
@@ -186,10 +212,16 @@ class _Reader:
     def actions(self, text: str, offset: int) -> None:
         found = detect(self.prompt[offset : offset + len(text)], offset)
         self.plan.sources += [s for s in found.sources if s not in self.plan.sources]
+        self.model_only(text, offset, found.actions)
         if self.selective(text, found.actions):
             return
         self.add(found.actions)
-        for action in found.actions:
+        self.routers(found.actions)
+
+    def routers(self, actions: list[Action]) -> None:
+        """A classification into listed labels routes by them ("classify each as positive
+        or negative")."""
+        for action in actions:
             if action.kind == "llm" and action.op == "classify":
                 # a label list runs over the commas that cut clauses: read to the sentence end
                 end = SENTENCE_END.search(self.masked, action.pos)
@@ -197,6 +229,20 @@ class _Reader:
                 if labels:
                     action.params["labels"] = labels
                     self.open_router(action)
+
+    def model_only(self, text: str, offset: int, actions: list[Action]) -> None:
+        """ "…, using qwen-max", "powered by deepseek-chat": a model named in a clause that
+        asks for no LLM step is the model of the LLM step before it, or of one of its own."""
+        if any(a.kind == "llm" for a in actions):
+            return
+        model = next(iter(values(extract_entities(text), "model")), None)
+        if model is None:
+            return
+        earlier = [a for a in self.plan.actions() if a.kind == "llm"]
+        if earlier and "model" not in earlier[-1].params:
+            earlier[-1].params["model"] = model
+        else:
+            actions.append(Action("llm", "write", text, offset, {"model": model}))
 
     def selective(self, text: str, actions: list[Action]) -> bool:
         """ "Score the resumes and email the top candidates": sending only the best of what
@@ -209,9 +255,13 @@ class _Reader:
         before = [a for a in actions if a.kind != "tool" and a.pos < offset_of(m, actions)]
         inside: list[Item] = [a for a in actions if a not in before]
         self.add(before)
-        branch = Branch(
-            Predicate("threshold", m.group(), op=">=", value=70.0, subject="score"), m.start()
+        said = analyze_predicate(m.group())  # "the ones above 8": the threshold it names
+        predicate = (
+            Predicate("threshold", m.group(), op=said.op, value=said.value, subject="score")
+            if said is not None and said.kind == "threshold"
+            else Predicate("threshold", m.group(), op=">=", value=70.0, subject="score")
         )
+        branch = Branch(predicate, m.start())
         branch.arms["then"] = inside
         self.top.items.append(branch)
         return True
@@ -220,7 +270,8 @@ class _Reader:
         """ "Classify into A, B or C": one branch per label; later clauses that start with
         a label ("urgent ones go to Slack") fill that label's arm."""
         labels = action.params["labels"]
-        self.top.items.remove(action)
+        if "model" not in action.params:  # "use gpt-4 to classify": that model's own step
+            self.top.items.remove(action)
         predicate = Predicate("concept", action.text, labels=tuple(labels))
         branch = Branch(predicate, action.pos, arms={label: [] for label in labels})
         branch.arms["else"] = []
@@ -260,9 +311,17 @@ class _Reader:
                 break
         if predicate is None:
             m = NOT_FOUND.match(head)
-            if m is None:
+            q = QUALIFIER.match(head)
+            if m is not None:
+                predicate, end = Predicate("not_found", m.group()), m.end()
+            elif q is not None:
+                state = q.group("p") or q.group("en") or q.group("bound")
+                predicate = analyze_predicate(state) or Predicate("yesno", state)
+                if predicate.kind == "yesno":
+                    predicate = Predicate("yesno", state, labels=("yes",))
+                end = q.end()
+            else:
                 return False
-            predicate, end = Predicate("not_found", m.group()), m.end()
         rest_at = offset + skipped + end
         rest = self.prompt[rest_at : offset + len(text)]
         if not (detect(rest, rest_at).actions or DISPOSITION.search(rest)):
@@ -303,7 +362,9 @@ class _Reader:
                 continue  # "every morning" is a schedule
             if re.search(
                 r"(?i)incoming|new\s|I\s+(?:get|receive)|收到的|新的?(?:邮件|消息)", text
-            ) or (re.match(r"\s*新", text[m.end() :])):
+            ) or (re.match(r"\s*新(?!闻|年|手|能源|加坡)", text[m.end() :])):
+                if _COLLECTION.search(text):
+                    return m  # "each new hire in the HR spreadsheet": a batch, still a loop
                 return None  # "every email I receive": one run per email, not a loop
             return m
         return None
@@ -312,15 +373,22 @@ class _Reader:
         # a fetch named before the marker produces the items: it runs before the loop; so
         # does one that returns a list the loop goes over ("go through all GitHub issues")
         head = detect(self.prompt[offset : offset + marker.start()], offset)
-        before = [a for a in head.actions if a.kind in SOURCE_KINDS]
+        before = [a for a in head.actions if a.kind in SOURCE_KINDS or a.params.get("read")]
         whole = detect(self.prompt[offset : offset + len(text)], offset).actions
+        # so does a storage tool the items are read from ("all tasks in Notion")
         before += [
             a
             for a in whole
-            if a.kind == "api" and a.params["call"].is_list and not same_action(a, before)
+            if ((a.kind == "api" and a.params["call"].is_list) or a.params.get("read"))
+            and not same_action(a, before)
         ]
         self.add(before)
         noun = noun_after(text[marker.end() :])
+        before_marker = re.search(
+            r"(?:把|将|对)(?:[^，,。]{0,8}?的)?([\u4e00-\u9fff]{1,6})$", text[: marker.start()]
+        )
+        if before_marker and re.fullmatch("逐[条个一封篇]|依次|挨个", marker.group()):
+            noun = before_marker.group(1)  # "把合同逐条审阅": the items are named before
         loop = Loop(noun, offset + marker.start())
         self.add([loop])
         self.stack.append(_Scope(loop.body, loop))
@@ -365,6 +433,8 @@ class _Reader:
         self.plan.sources += [s for s in channels if s not in self.plan.sources]
         if predicate is None:  # "when a new email arrives": a trigger
             found = detect(predicate_text, offset + p_start)
+            # "when a row is added to Google Sheets": the tool is where runs come from
+            found.sources += [a.op for a in found.actions if a.kind == "tool"]
             self.plan.sources += [s for s in found.sources if s not in self.plan.sources]
             self.add(sources)
             self.actions(text[c_start:], offset + c_start)

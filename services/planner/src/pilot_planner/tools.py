@@ -61,6 +61,11 @@ def tool_name(ctx: PlanContext, name: str) -> str:
     return ctx.t(f"Send to {_EN_NAMES.get(name, name)}", f"发送到{_ZH_NAMES.get(name, name)}")
 
 
+def read_name(ctx: PlanContext, name: str) -> str:
+    """The step name of a storage tool read from: "Read from Jira"."""
+    return ctx.t(f"Read from {_EN_NAMES.get(name, name)}", f"读取{_ZH_NAMES.get(name, name)}")
+
+
 def add_tools(b: BlueprintBuilder, ctx: PlanContext, message: str, subject: str) -> list[str]:
     """One unconnected tool step per integration, in the order the user asked for them."""
     return [
@@ -80,6 +85,11 @@ _EN_NAMES = {
     "sms": "SMS",
     "discord": "Discord",
     "telegram": "Telegram",
+    "google_sheets": "Google Sheets",
+    "database": "the database",
+    "notion": "Notion",
+    "jira": "Jira",
+    "calendar": "the calendar",
 }
 _ZH_NAMES = {
     "wecom": "企业微信",
@@ -90,6 +100,13 @@ _ZH_NAMES = {
     "slack": "Slack",
     "webhook": "Webhook",
     "sms": "短信",
+    "discord": "Discord",
+    "telegram": "Telegram",
+    "google_sheets": "表格",
+    "database": "数据库",
+    "notion": "Notion",
+    "jira": "Jira",
+    "calendar": "日历",
 }
 _ACTION_NAMES: dict[str, tuple[str, str]] = {
     "email": ("Send email", "发送邮件"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pilot_shared.contracts import WorkflowBlueprint
 
 from ..builder import BlueprintBuilder, PlanContext, output_of
+from ..lexicon import RETRIEVAL
 from ..tools import add_tools
 from .common import build, input_schema, language_rule, llm_config, requested, text_field
 
@@ -28,7 +29,8 @@ def customer_support(ctx: PlanContext) -> WorkflowBlueprint:
     )
     path = [inp]
     context = ""
-    if ctx.complexity == "advanced":
+    # the prompt naming a knowledge base or docs to answer from asks for the lookup too
+    if ctx.complexity == "advanced" or RETRIEVAL.search(ctx.prompt):
         kb = b.add(
             "knowledge",
             ctx.t("Search help articles", "检索帮助文档"),

@@ -1,0 +1,228 @@
+"""Phrasings found failing on fresh, unseen prompt batches (issue #3) and read right now:
+storage tools read from, models named apart from their step, labels followed by what to
+do, states that select loop items, "时"/"立即" consequences, ranking versus filtering, a
+hand-off read before later steps (the graph must stay valid)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pilot_generator.generator import WorkflowGenerator
+from pilot_planner.actions import labels_of
+from pilot_planner.offline import OfflinePlanner
+from pilot_shared.contracts import (
+    ConditionNode,
+    InputNode,
+    LLMNode,
+    LoopNode,
+    ToolNode,
+    UserPreferences,
+    Workflow,
+)
+from pilot_shared.graph import Graph, validate_workflow
+
+planner = OfflinePlanner()
+generator = WorkflowGenerator()
+
+
+def generate(prompt: str) -> Workflow:
+    blueprint = planner.plan_now(prompt, UserPreferences())
+    workflow = generator.generate_workflow(blueprint, prompt=prompt)
+    validate_workflow(workflow)
+    return workflow
+
+
+def tools(wf: Workflow) -> list[str]:
+    return [n.config.tool for n in wf.nodes if isinstance(n, ToolNode)]
+
+
+def models(wf: Workflow) -> list[str]:
+    return [n.config.model for n in wf.nodes if isinstance(n, LLMNode)]
+
+
+def types(wf: Workflow) -> set[str]:
+    return {n.type for n in wf.nodes}
+
+
+def tool_params(wf: Workflow, tool: str) -> dict[str, Any]:
+    (node,) = [n for n in wf.nodes if isinstance(n, ToolNode) and n.config.tool == tool]
+    return dict(node.config.params)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "tool"),
+    [
+        ("读取数据库中的销售记录，分析趋势，并给出改进建议", "database"),
+        ("每周一把上周的Jira工单统计一下，生成报告后发到 Slack", "jira"),
+    ],
+)
+def test_a_storage_tool_read_from_is_a_query_step_first(prompt: str, tool: str) -> None:
+    wf = generate(prompt)
+    assert tool_params(wf, tool)["action"] == "query"
+    graph = Graph(wf)
+    (read,) = [n for n in wf.nodes if isinstance(n, ToolNode) and n.config.tool == tool]
+    (llm, *_) = [n for n in wf.nodes if isinstance(n, LLMNode)]
+    assert read.id in graph.ancestors(llm.id)
+
+
+def test_items_read_from_a_tool_are_read_before_the_loop() -> None:
+    wf = generate("Go through all tasks in Notion; overdue ones get a Slack reminder")
+    (loop,) = [n for n in wf.nodes if isinstance(n, LoopNode)]
+    (read,) = [n for n in wf.nodes if isinstance(n, ToolNode) and n.config.tool == "notion"]
+    assert read.id not in loop.config.body
+    assert any(isinstance(n, ConditionNode) for n in wf.nodes)  # "overdue ones"
+
+
+def test_a_trigger_on_a_storage_tool_is_where_runs_come_from() -> None:
+    wf = generate(
+        "Whenever a new row is added to Google Sheets, send a welcome SMS to the phone number"
+    )
+    (node,) = [n for n in wf.nodes if isinstance(n, InputNode)]
+    assert node.config.input_type == "google_sheets"
+    assert "sms" in tools(wf)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        (
+            "Use qwen-max to write a product description, and then use deepseek-chat to "
+            "check it for errors",
+            ["qwen-max", "deepseek-chat"],
+        ),
+        ("Answer questions about the product from the documentation, using qwen-max", ["qwen-max"]),
+        (
+            "Use gpt-4 to classify the lead as hot, warm or cold; hot leads go to sales on "
+            "Slack, warm ones get a follow-up email",
+            ["gpt-4"],
+        ),
+    ],
+)
+def test_each_named_model_runs_an_llm_step(prompt: str, expected: list[str]) -> None:
+    assert set(expected) <= set(models(generate(prompt)))
+
+
+def test_labels_followed_by_what_to_do_fill_their_arms() -> None:
+    assert labels_of("按紧急程度分类：紧急的打电话，一般的发邮件，其他的自动回复") == [
+        "紧急",
+        "一般",
+    ]
+    wf = generate("把客户投诉按紧急程度分类：紧急的打电话，一般的发邮件，其他的自动回复")
+    assert {"phone", "email"} <= set(tools(wf)) and "llm" in types(wf)
+    wf = generate(
+        "用户提问后，判断问题类型：技术问题查技术文档回答，商务问题转给销售的钉钉，其他问题直接由AI回答"
+    )
+    assert {"knowledge", "condition"} <= types(wf) and "dingtalk" in tools(wf)
+    (cond,) = [n for n in wf.nodes if isinstance(n, ConditionNode)]
+    assert len({c.source_handle for c in Graph(wf).outgoing[cond.id]}) == 3
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "遍历待办事项，已过期的用 Telegram 提醒我",
+        "遍历所有未完成的任务，截止日期在明天之前的发钉钉提醒负责人",
+        "监控网站是否正常，宕机时给运维发短信和邮件",
+        "监控美元汇率，一旦超过7.3立即邮件通知我",
+        "Monitor the website https://example.com every 5 minutes and email ops if it is down",
+        "If the score is above 80, then notify sales on Slack",
+    ],
+)
+def test_states_and_consequences_make_a_branch_with_its_action(prompt: str) -> None:
+    wf = generate(prompt)
+    (cond,) = [n for n in wf.nodes if isinstance(n, ConditionNode)]
+    graph = Graph(wf)
+    assert any(isinstance(wf.node(c.target), ToolNode) for c in graph.outgoing[cond.id])
+
+
+def test_choosing_the_top_few_is_a_ranking_not_a_filter() -> None:
+    wf = generate("在网上搜索最近的AI新闻，挑出最重要的五条，发到企业微信")
+    assert "condition" not in types(wf) and "llm" in types(wf)
+    assert tools(wf) == ["web_search", "wecom"]
+
+
+def test_the_ones_above_a_score_are_a_threshold_on_it() -> None:
+    wf = generate(
+        "For each applicant in the list, score their CV with gpt-4o and email the ones "
+        "above 8 to hr@acme.io"
+    )
+    assert models(wf) == ["gpt-4o"]
+    (cond,) = [n for n in wf.nodes if isinstance(n, ConditionNode)]
+    assert "8" in (cond.config.expression or "")
+
+
+def test_a_hand_off_before_later_steps_leaves_no_step_unreachable() -> None:
+    wf = generate(
+        "Pls build a bot to answer pricing questions from the FAQ, escalate to a human if it "
+        "can't answer"
+    )
+    assert {"knowledge", "llm", "condition"} <= types(wf)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "kind"),
+    [
+        ("Answer questions about our API docs; unless the answer is in the docs, say so", "api"),
+        ("查询知识库，找不到时调用搜索引擎，然后总结答案", "api"),
+    ],
+)
+def test_docs_and_search_engines_are_not_http_calls(prompt: str, kind: str) -> None:
+    assert kind not in types(generate(prompt))
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        ("对每一篇新闻稿，提取关键词并生成摘要", {"loop", "llm"}),  # 新闻稿 is not "a new …"
+        ("帮我建一个根据产品说明书回答客户问题的机器人", {"knowledge", "llm"}),
+        (
+            "Make an FAQ answering bot based on the help center, and hand off to a human "
+            "agent when it is unsure",
+            {"knowledge", "llm", "condition"},
+        ),
+        (
+            "当监控接口返回错误时，打电话给值班工程师，并在钉钉群里同步",
+            {"api", "condition", "tool"},
+        ),
+        ("逐个检查候选人的简历，符合岗位要求的发面试邀请邮件", {"loop", "condition", "tool"}),
+        ("把客户上传的合同逐条审阅，有风险的条款标记出来，最后生成审阅报告", {"loop", "condition"}),
+    ],
+)
+def test_more_phrasings_from_unseen_batches(prompt: str, expected: set[str]) -> None:
+    assert expected <= types(generate(prompt))
+
+
+def test_a_label_list_ends_where_routing_begins() -> None:
+    text = "into billing, bug or how-to, and route bugs to Jira and billing questions to a@b.com"
+    assert labels_of(text) == ["billing", "bug", "how_to"]
+
+
+def test_a_web_search_runs_before_what_uses_its_results() -> None:
+    wf = generate("Search the web for competitor pricing pages and compile the prices into a table")
+    (search,) = [n for n in wf.nodes if isinstance(n, ToolNode)]
+    (llm,) = [n for n in wf.nodes if isinstance(n, LLMNode)]
+    assert search.config.tool == "web_search" and search.id in Graph(wf).ancestors(llm.id)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected", "absent"),
+    [
+        ("Tell me a fun fact about space", {"llm"}, {"tool"}),  # a request, not a notification
+        ("Draft onboarding emails for each new hire in the HR spreadsheet", {"loop"}, set()),
+        ("当库存接口显示某商品缺货时，自动调用采购接口补货", {"condition", "api"}, set()),
+        ("做一个法律咨询助手，依据民法典条文回答用户问题", {"knowledge"}, set()),
+        (
+            "Every morning fetch the top stories from Hacker News, pick the 5 most relevant "
+            "to AI, and post them to Slack",
+            {"api", "llm", "tool"},
+            {"condition"},
+        ),
+    ],
+)
+def test_phrasings_of_a_later_unseen_batch(
+    prompt: str, expected: set[str], absent: set[str]
+) -> None:
+    got = types(generate(prompt))
+    assert expected <= got and not absent & got
