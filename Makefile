@@ -86,3 +86,15 @@ prometheus:  ## Debian's prometheus for the dashboards' end-to-end test, if miss
 test-ui: install browser  ## the web panel in headless chromium; screenshots in $(SCREENSHOTS)
 	UI_SCREENSHOTS_DIR=$(SCREENSHOTS) $(RUN) pytest tests/e2e/test_panel.py
 	@echo "screenshots: $(SCREENSHOTS)"
+
+.PHONY: bench-deps
+
+bench-deps:  ## Debian's redis-server (the Celery peer's broker) for `make bench`, if missing
+	@if [ ! -x /usr/bin/redis-server ] && ! command -v redis-server >/dev/null; then \
+		$(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends \
+			-o DPkg::Lock::Timeout=300 redis-server; \
+	else echo "redis-server: $$(command -v redis-server || echo /usr/bin/redis-server) is installed"; fi
+
+bench: install bench-deps  ## πlot vs LangGraph, Celery + Redis and bare JetStream: one table, GOAL lines (BENCH_QUICK=1: smoke run)
+	$(UV) sync --frozen --all-packages --group bench
+	$(RUN) --group bench python -m benchmarks.execution

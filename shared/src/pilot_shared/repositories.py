@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, ReplaceOne, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
@@ -217,6 +217,16 @@ class NodeRunRepository:
     async def upsert(self, run: NodeRun) -> None:
         doc = to_document(run)
         await self.col.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+
+    async def upsert_many(self, runs: list[NodeRun]) -> None:
+        """Every run of one executor step in one round trip (the hot path)."""
+        if len(runs) == 1:
+            await self.upsert(runs[0])
+        elif runs:
+            docs = [to_document(run) for run in runs]
+            await self.col.bulk_write(
+                [ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in docs], ordered=False
+            )
 
     async def list(
         self,

@@ -26,14 +26,15 @@ import contextlib
 import logging
 import random
 import weakref
-from collections.abc import Callable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from faststream.nats import NatsBroker
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from pilot_shared import metrics, subjects
+from pilot_shared import metrics, subjects, tracing
 from pilot_shared.bus import publish
 from pilot_shared.contracts import (
     TERMINAL_EXECUTION_STATUSES,
@@ -67,6 +68,7 @@ log = logging.getLogger(__name__)
 
 _EVENT_PAGE = 1000
 _RETRY_AGAIN_MS = 2000
+_WORKFLOW_CACHE = 256  # validated workflow versions kept in memory
 
 
 class Conflict(Exception):
@@ -91,6 +93,8 @@ class ExecutionManager:
         self._executors: dict[str, WorkflowExecutor] = {}
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._timers: set[asyncio.Task[None]] = set()
+        self._writes: set[asyncio.Task[None]] = set()
+        self._valid_workflows: OrderedDict[tuple[str, int], Workflow] = OrderedDict()
         self._deadlines: dict[str, asyncio.Task[None]] = {}
         # per execution, (node, attempt) -> index of the last chunk turned into an event;
         # kept apart from the executor so that it survives the executor being rebuilt
@@ -166,6 +170,7 @@ class ExecutionManager:
             except RerunError as exc:
                 log.warning("re-run of %s refused: %s", request.execution_id, exc)
                 return None
+            existing.trace_parent = tracing.current_traceparent()  # the re-run request's
             with contextlib.suppress(DuplicateKeyError):
                 await self.executions.insert(existing)
         await self._with_execution(existing.id, None, workflow_id=existing.workflow_id)
@@ -188,11 +193,12 @@ class ExecutionManager:
                 raise outcome
 
     async def _handle_share(self, execution_id: str, share: list[NodeChunk | NodeResult]) -> None:
-        marks = self._chunk_marks.get(execution_id, {})
         emitted: dict[tuple[str, int], int] = {}
 
         def handle(executor: WorkflowExecutor) -> Step:
             emitted.clear()  # a conflict replays the whole share
+            # read under the execution's lock: an earlier batch may have just set them
+            marks = self._chunk_marks.get(execution_id, {})
             step = Step()
             for message in share:
                 if isinstance(message, NodeChunk):
@@ -245,6 +251,7 @@ class ExecutionManager:
             await asyncio.gather(*timers, return_exceptions=True)
         self._deadlines.clear()
         self._executors.clear()
+        await asyncio.gather(*self._writes, return_exceptions=True)
 
     # --- the execution's lifecycle in memory ---------------------------------------------
 
@@ -336,17 +343,24 @@ class ExecutionManager:
             execution.outbox = None
         if execution.status in TERMINAL_EXECUTION_STATUSES:
             return self._executor(execution, Workflow(id=execution.workflow_id))
-        workflow = await self._pinned_workflow(execution.workflow_id, execution.workflow_version)
+        pinned = (execution.workflow_id, execution.workflow_version)
+        workflow = self._valid_workflows.get(pinned)
+        fresh = workflow is None
+        if workflow is None:
+            workflow = await self._pinned_workflow(*pinned)
         problem = None
         state: ExecutionState | None = None
         if workflow is None:
             problem = f"workflow {execution.workflow_id} does not exist"
         else:
             try:
-                validate_workflow(workflow)
+                if fresh:
+                    validate_workflow(workflow)
                 state = ExecutionState.build(execution, workflow)
             except GraphValidationError as exc:
                 problem = f"the workflow is not valid: {exc}"
+            else:
+                self._remember_workflow(pinned, workflow)
         if problem is not None or state is None:
             # an empty stand-in graph is enough to record the failure
             executor = self._executor(execution, Workflow(id=execution.workflow_id))
@@ -368,6 +382,17 @@ class ExecutionManager:
             if not step.empty:
                 await self._apply(executor, step)
         return executor
+
+    def _remember_workflow(self, pinned: tuple[str, int], workflow: Workflow) -> None:
+        """A saved version never changes (an edit makes a new one), so the executions of
+        one version share one loaded, validated copy: starting an execution then costs no
+        workflow read and no graph validation (the profile's share of a start)."""
+        if workflow.version != pinned[1]:
+            return  # stood in for a missing version: look again next time
+        self._valid_workflows[pinned] = workflow
+        self._valid_workflows.move_to_end(pinned)
+        while len(self._valid_workflows) > _WORKFLOW_CACHE:
+            self._valid_workflows.popitem(last=False)
 
     def _executor(self, execution: Execution, workflow: Workflow) -> WorkflowExecutor:
         return WorkflowExecutor(
@@ -413,6 +438,20 @@ class ExecutionManager:
 
     async def _apply(self, executor: WorkflowExecutor, step: Step) -> None:
         execution = executor.execution
+        with tracing.span_in_trace(
+            "execution.step",
+            execution.trace_parent,
+            {
+                tracing.WORKFLOW_ID: execution.workflow_id,
+                tracing.EXECUTION_ID: execution.id,
+                "pilot.execution.events": [e.type for e in step.events],
+                "pilot.execution.status": step.fields.get("status"),
+            },
+        ):
+            await self._apply_step(executor, step)
+
+    async def _apply_step(self, executor: WorkflowExecutor, step: Step) -> None:
+        execution = executor.execution
         read_version = execution.version
         batch = self._number(execution, step.events, execution.last_seq + 1)
         outbox: dict[str, Any] | None = None
@@ -425,8 +464,7 @@ class ExecutionManager:
         fields["last_seq"] = execution.last_seq + len(batch)
         fields["version"] = read_version + 1
         fields["outbox"] = outbox
-        for run in step.node_runs:  # idempotent by id, and true whoever commits
-            await self.node_runs.upsert(run)
+        await self.node_runs.upsert_many(step.node_runs)  # idempotent by id, true whoever commits
         if not await self.executions.set_fields_if_version(execution.id, fields, read_version):
             raise Conflict(execution.id)
         execution.version = read_version + 1
@@ -443,14 +481,42 @@ class ExecutionManager:
         idempotent, so flushing twice (a crash, two executors) changes nothing."""
         for raw in outbox.get("tasks") or []:
             task = NodeTask.model_validate(raw)
-            await publish(self._broker, task, subjects.tasks(task.node.type), msg_id=task.task_id)
+            # the runner's spans are children of this one (context in the message headers)
+            with tracing.span_in_trace(
+                "node.dispatch",
+                execution.trace_parent,
+                {
+                    tracing.WORKFLOW_ID: task.workflow_id,
+                    tracing.EXECUTION_ID: task.execution_id,
+                    tracing.NODE_ID: task.node.id,
+                    tracing.NODE_TYPE: task.node.type,
+                    tracing.NODE_ATTEMPT: task.attempt,
+                },
+            ):
+                await publish(
+                    self._broker, task, subjects.tasks(task.node.type), msg_id=task.task_id
+                )
         batch = [ExecutionEvent.model_validate(raw) for raw in outbox.get("events") or []]
         if batch:
             await self.events.insert_many(batch)
             subject = subjects.execution_events(execution.workflow_id, execution.id)
             for event in batch:
                 await publish(self._broker, event, subject, msg_id=f"{execution.id}:{event.seq}")
-        await self.executions.clear_outbox(execution.id, version)
+        # Off the hot path: clearing is conditional on `version`, so a clear that lands
+        # after the next step's write matches nothing, and one that never lands leaves
+        # an outbox whose second flush changes nothing.
+        self._background(self.executions.clear_outbox(execution.id, version))
+
+    def _background(self, write: Coroutine[Any, Any, None]) -> None:
+        async def run() -> None:
+            try:
+                await write
+            except Exception:
+                log.warning("a background store write failed", exc_info=True)
+
+        task = asyncio.create_task(run())
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
 
     def _schedule(self, execution_id: str, retry: ScheduledRetry, tries: int = 10) -> None:
         """The next attempt after the backoff. The due time is stored with the node

@@ -15,8 +15,9 @@ class ExecutorSettings(PilotSettings):
     # gather time). Many chunks of a busy execution then cost one store write.
     executor_results_batch_size: int = Field(default=256, ge=1, le=4096)
     executor_results_gather_s: float = Field(default=0.005, gt=0, le=1)
-    # Run requests started at once.
-    executor_run_workers: int = Field(default=4, ge=1, le=256)
+    # Run requests started at once. Starting one waits on a few store round trips, so a
+    # burst of requests (1,000 at once in the benchmark) queued behind 4 of them.
+    executor_run_workers: int = Field(default=32, ge=1, le=256)
     # Per-execution limits; exceeding one fails the execution with a clear reason.
     executor_max_steps: int = Field(default=10_000, ge=1)  # node attempts, loop bodies included
     executor_max_wall_time_s: float = Field(default=3600.0, gt=0)
