@@ -3,7 +3,7 @@ documented operation, every check but positive_data_acceptance (see the script),
 server errors and no response that violates the documented schema.
 
 The same script `make schemathesis` runs against a full `pilot up`; here it fuzzes a
-gateway whose planner and executor are stand-ins, so the run stays short.
+gateway whose planner (for prompts) and executor are stand-ins, so the run stays short.
 """
 
 from __future__ import annotations
@@ -12,11 +12,15 @@ import asyncio
 import os
 import re
 import sys
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import nats
+from faststream.nats import NatsBroker
 from pymongo.asynchronous.database import AsyncDatabase
 
+from pilot_generator.app import create_app as create_generator
+from pilot_planner.app import register_queries
 from pilot_shared.contracts import GenerationEvent, PlanRequest
 from pilot_shared.settings import PilotSettings
 from pilot_shared.store import Document
@@ -56,9 +60,17 @@ async def test_schemathesis_finds_no_server_errors_or_schema_violations(
     settings: PilotSettings, db: AsyncDatabase[Document], tmp_path: Path
 ) -> None:
     nc = await nats.connect(settings.nats_url)
+    stack = AsyncExitStack()
     try:
         await FakePlanner(nc, db, _completes).start()
         await FakeExecutor(nc, db).start()
+        # The planner's queries (templates, suggestions) and a generator for workflows
+        # made from templates: the real ones, as nothing about them is slow.
+        queries = NatsBroker(settings.nats_url)
+        register_queries(queries)
+        await queries.start()
+        stack.push_async_callback(queries.stop)
+        await stack.enter_async_context(create_generator(settings))
         async with running_gateway(gateway_settings(settings, **UNLIMITED)) as gateway:
             async with gateway.client() as client:  # something real to find and run
                 r = await client.post("/api/workflows", json=simple_workflow_json())
@@ -82,6 +94,7 @@ async def test_schemathesis_finds_no_server_errors_or_schema_violations(
             )
             out, _ = await asyncio.wait_for(proc.communicate(), 300)
     finally:
+        await stack.aclose()
         await nc.drain()
     text = out.decode(errors="replace")
     summary = text[text.rfind("SUMMARY") :] if "SUMMARY" in text else text[-4000:]

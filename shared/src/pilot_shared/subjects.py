@@ -25,6 +25,23 @@ GENERATION_EVENTS_PREFIX = f"{PREFIX}.events.generation"
 EXECUTION_EVENTS_PREFIX = f"{PREFIX}.events.execution"
 WORKFLOW_EVENTS_PREFIX = f"{PREFIX}.events.workflow"
 
+# Queries: core NATS request/reply, in no stream (an answer nobody waits for any more is
+# worthless, and a stream would answer the request itself with its publish ack).
+QUERY_PREFIX = f"{PREFIX}.query"
+TEMPLATES_LIST = f"{QUERY_PREFIX}.templates.list"  # TemplateListQuery -> TemplateListReply
+TEMPLATES_GET = f"{QUERY_PREFIX}.templates.get"  # TemplateQuery -> TemplateReply
+TEMPLATES_RECOMMEND = f"{QUERY_PREFIX}.templates.recommend"  # RecommendQuery -> RecommendReply
+# InstantiateRequest -> InstantiateReply; the workflow then arrives as generation events.
+TEMPLATES_INSTANTIATE = f"{QUERY_PREFIX}.templates.instantiate"
+OPTIMIZATIONS = f"{QUERY_PREFIX}.optimizations"  # OptimizeQuery -> OptimizeReply
+PLANNER_QUERIES = (
+    TEMPLATES_LIST,
+    TEMPLATES_GET,
+    TEMPLATES_RECOMMEND,
+    TEMPLATES_INSTANTIATE,
+    OPTIMIZATIONS,
+)
+
 
 def tasks(node_type: str) -> str:
     return f"{TASKS_PREFIX}.{node_type}"
@@ -72,6 +89,8 @@ EXECUTOR_RUNS_DURABLE = "executor-runs"
 EXECUTOR_RESULTS_DURABLE = "executor-results"
 EXECUTOR_CANCEL_DURABLE = "executor-cancel"
 EXECUTOR_RERUN_DURABLE = "executor-rerun"
+# Queue group of the planner's query subscribers: one process of N answers each query.
+PLANNER_QUERY_QUEUE = "planner-queries"
 
 
 def runner_durable(node_type: str) -> str:

@@ -33,6 +33,7 @@ from .request_id import RequestIdMiddleware
 from .resources import GatewayResources
 from .settings import GatewaySettings
 from .sharing.endpoints import router as sharing_router
+from .templates.endpoints import router as templates_router
 from .transfer.endpoints import router as transfer_router
 from .users.endpoints import router as users_router
 from .versions.endpoints import router as versions_router
@@ -104,6 +105,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(executions_router)
     app.include_router(execution_control_router)
     app.include_router(knowledge_router)
+    app.include_router(templates_router)
     app.include_router(monitoring_router)
     app.include_router(users_router)
     app.include_router(collab_router)

@@ -33,6 +33,13 @@ from pilot_shared.contracts import (
     RunRequest,
     WorkflowChange,
 )
+from pilot_shared.contracts.messages import (
+    InstantiateRequest,
+    OptimizeQuery,
+    RecommendQuery,
+    TemplateListQuery,
+    TemplateQuery,
+)
 
 from .deps import SettingsDep
 
@@ -93,6 +100,19 @@ def describe_bus(nats_url: str) -> NatsBroker:
         "runner → executor: streamed chunks (`kind: chunk`) and one result per attempt",
         NodeChunk | NodeResult,
     )
+    for subject, title, reply, model in (
+        (subjects.TEMPLATES_LIST, "templates", "TemplateListReply", TemplateListQuery),
+        (subjects.TEMPLATES_GET, "template", "TemplateReply", TemplateQuery),
+        (subjects.TEMPLATES_RECOMMEND, "recommend", "RecommendReply", RecommendQuery),
+        (subjects.TEMPLATES_INSTANTIATE, "instantiate", "InstantiateReply", InstantiateRequest),
+        (subjects.OPTIMIZATIONS, "optimizations", "OptimizeReply", OptimizeQuery),
+    ):
+        command(
+            subject,
+            title,
+            f"gateway → planner, core NATS request/reply (no stream): answered with {reply}",
+            model,
+        )
     broker.publisher(
         subjects.generation_events("{generation_id}"),
         title="generation events",

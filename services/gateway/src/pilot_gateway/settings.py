@@ -12,6 +12,9 @@ class GatewaySettings(PilotSettings):
     port: int = Field(default=8000, ge=0, le=65535)
     # How long POST /api/workflows/generate waits for the planner and generator.
     generate_timeout_s: float = Field(default=30, gt=0)
+    # How long a query to the planner (templates, recommendations, suggestions) may take
+    # before the client gets a 503.
+    planner_query_timeout_s: float = Field(default=10, gt=0)
     # Bodies above this are refused before they are parsed (a 2 MB prompt must not be
     # buffered, validated and shipped over the bus).
     max_body_bytes: int = Field(default=1_000_000, gt=0)

@@ -124,3 +124,114 @@ class RerunRequest(PilotModel):
 
 RunnerMessage: TypeAlias = Annotated[NodeChunk | NodeResult, Field(discriminator="kind")]
 RUNNER_MESSAGE_ADAPTER: TypeAdapter[RunnerMessage] = TypeAdapter(RunnerMessage)
+
+
+# --- planner queries (core NATS request/reply, see `subjects.PLANNER_QUERIES`) ---------
+
+
+class QueryError(PilotModel):
+    """Why a query has no answer; the asker maps `kind` to its own error (a 404, a 422)."""
+
+    kind: Literal["not_found", "invalid", "internal"]
+    detail: str
+
+
+class TemplateSummary(PilotModel):
+    id: str
+    name: str
+    description: str
+    tags: list[str] = Field(default_factory=list)
+    languages: list[Literal["en", "zh"]] = Field(default_factory=list)
+    node_types: list[str] = Field(default_factory=list)
+
+
+class TemplateNode(PilotModel):
+    id: str
+    type: str
+    name: str = ""
+    config: dict[str, Any] = Field(default_factory=dict)
+
+
+class TemplateConnection(PilotModel):
+    source: str
+    target: str
+    source_handle: str | None = None
+
+
+class TemplateDetail(TemplateSummary):
+    """A template's graph as the planner builds it, before the generator lays it out."""
+
+    nodes: list[TemplateNode] = Field(default_factory=list)
+    connections: list[TemplateConnection] = Field(default_factory=list)
+
+
+class TemplateRecommendation(PilotModel):
+    template_id: str
+    name: str
+    score: float = Field(ge=0, le=1)
+    reason: str
+
+
+class OptimizationSuggestion(PilotModel):
+    kind: str = Field(description="cheaper_model, add_retries, merge_llm_calls, parallelize, …")
+    title: str
+    detail: str
+    node_ids: list[str] = Field(default_factory=list)
+    patch: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="{node_id: {field: value}} to merge into the node"
+    )
+    saving: str = ""
+
+
+class TemplateListQuery(PilotModel):
+    language: Literal["en", "zh"] = "en"
+
+
+class TemplateListReply(PilotModel):
+    templates: list[TemplateSummary]
+
+
+class TemplateQuery(PilotModel):
+    template_id: str
+    language: Literal["en", "zh"] = "en"
+
+
+class TemplateReply(PilotModel):
+    template: TemplateDetail | None = None
+    error: QueryError | None = None
+
+
+class RecommendQuery(PilotModel):
+    prompt: str
+    limit: int = Field(default=3, ge=1, le=20)
+
+
+class RecommendReply(PilotModel):
+    recommendations: list[TemplateRecommendation] = Field(default_factory=list)
+    error: QueryError | None = None
+
+
+class InstantiateRequest(PilotModel):
+    """gateway -> planner: plan `template_id` as generation `generation_id`; the planner
+    answers once the `GenerateRequest` is queued, and the generation then proceeds (and
+    reports) like a generation from a prompt."""
+
+    generation_id: str
+    template_id: str
+    prompt: str = ""
+    user_preferences: UserPreferences = Field(default_factory=UserPreferences)
+    owner_id: str = "anonymous"
+
+
+class InstantiateReply(PilotModel):
+    generation_id: str
+    error: QueryError | None = None
+
+
+class OptimizeQuery(PilotModel):
+    workflow: Workflow
+
+
+class OptimizeReply(PilotModel):
+    suggestions: list[OptimizationSuggestion] = Field(default_factory=list)
+    error: QueryError | None = None
