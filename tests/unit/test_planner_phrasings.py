@@ -226,3 +226,184 @@ def test_phrasings_of_a_later_unseen_batch(
 ) -> None:
     got = types(generate(prompt))
     assert expected <= got and not absent & got
+
+
+# --- round 2 (issue #3): terse ops and e-commerce phrasings ---------------------------
+
+
+def branch_arms(wf: Workflow) -> int:
+    graph = Graph(wf)
+    return max(
+        (
+            len({c.source_handle for c in graph.outgoing.get(n.id, [])} - {"error"})
+            for n in wf.nodes
+            if isinstance(n, ConditionNode)
+        ),
+        default=0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("prompt", "tool"),
+    [
+        ("cpu load > 95% -> wecom alert", "wecom"),
+        ("critical alerts -> notify the sre channel on discord", "discord"),
+        ("negative feedback (1 star) → write an apology and email it", "email"),
+    ],
+)
+def test_a_state_before_an_arrow_is_a_branch_leading_to_its_step(prompt: str, tool: str) -> None:
+    wf = generate(prompt)
+    (condition,) = [n for n in wf.nodes if isinstance(n, ConditionNode)]
+    (sink,) = [n for n in wf.nodes if isinstance(n, ToolNode) and n.config.tool == tool]
+    assert condition.id in Graph(wf).ancestors(sink.id)
+
+
+def test_an_event_before_an_arrow_is_the_trigger_not_a_branch() -> None:
+    wf = generate("new signup -> welcome email to the user")
+    assert "condition" not in types(wf) and tools(wf) == ["email"]
+
+
+def test_paging_someone_is_the_consequence_of_a_test() -> None:
+    wf = generate("if the queue length exceeds 1000 page the oncall engineer via sms")
+    assert {"condition", "tool"} <= types(wf) and tools(wf) == ["sms"]
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "fetch the build log and ask the LLM what went wrong",
+        "for each crashed job, pull its logs and diagnose the failure",
+    ],
+)
+def test_the_model_named_as_who_does_a_step_is_an_llm_step(prompt: str) -> None:
+    assert "llm" in types(generate(prompt))
+
+
+@pytest.mark.parametrize(
+    ("prompt", "read"),
+    [("urgent bug -> jira ticket", False), ("pull the open tickets from Jira and summarize", True)],
+)
+def test_a_record_named_after_a_storage_tool_is_made_there(prompt: str, read: bool) -> None:
+    from pilot_planner.actions import detect
+
+    (jira,) = [a for a in detect(prompt, 0).actions if a.op == "jira"]
+    assert bool(jira.params.get("read")) is read
+
+
+def test_a_mailbox_is_where_mail_is_sent() -> None:
+    assert tools(generate("forward the complaint to the billing mailbox")) == ["email"]
+
+
+def test_a_currency_pair_is_an_exchange_rate_call() -> None:
+    wf = generate("get the GBP/JPY rate and reprice our catalogue")
+    assert "api" in types(wf)
+    assert "open.er-api.com" in str([n.config for n in wf.nodes if n.type == "api"])
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "look up the SOP for this alert and tell the engineer what to do",
+        "按照值班 runbook 给出处理步骤",
+    ],
+)
+def test_runbooks_and_sops_are_looked_up(prompt: str) -> None:
+    assert "knowledge" in types(generate(prompt))
+
+
+def test_something_showing_up_is_the_test_of_a_chinese_branch() -> None:
+    wf = generate("监控日志中出现 timeout 字样就发短信告警")
+    assert "condition" in types(wf) and tools(wf) == ["sms"]
+
+
+def test_is_it_or_not_is_a_yes_no_branch_with_both_arms() -> None:
+    wf = generate("收到投诉后判断是不是质量问题，是的话发邮件给质检部，不是就直接回复客户")
+    assert branch_arms(wf) >= 2 and "email" in tools(wf)
+
+
+def test_a_new_item_arriving_is_a_trigger_not_a_branch() -> None:
+    wf = generate("有新的订单就发短信通知我")
+    assert "condition" not in types(wf) and tools(wf) == ["sms"]
+
+
+# --- round 2 (issue #3): long, polite marketing / HR / finance / education phrasings ------
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        # an inflected "checks whether", against a store read first
+        (
+            "Loop over each order, checks if the address exists in our database, if not "
+            "email support",
+            {"loop", "condition"},
+        ),
+        ("track coverage of our product across the web and email me a digest", {"tool", "llm"}),
+        ("send me a morning briefing on Slack with the weather", {"llm"}),
+        ("请用 qwen-max 批改学生的英语作文", {"llm"}),
+        ("每周在飞书群发一篇技术分享帖", {"llm"}),
+        ("answer buyers' questions using the product brochure PDF", {"knowledge", "llm"}),
+        ("根据价目表回答客户的报价问题", {"knowledge", "llm"}),
+        ("I'd like a bot that helps students with questions about enrolment", {"llm"}),
+        ("如果退款金额超过 1000，请邮件通知财务主管", {"condition", "tool"}),
+        # a lookup with no answering verb still needs a step that reads the passages
+        ("look up the escalation policy in the wiki and post it to #oncall", {"knowledge", "llm"}),
+    ],
+)
+def test_phrasings_of_long_polite_requests(prompt: str, expected: set[str]) -> None:
+    assert expected <= types(generate(prompt))
+
+
+def test_who_asks_is_not_what_is_asked() -> None:
+    from pilot_planner.actions import _llm_ops
+
+    assert _llm_ops("As a data analyst I need every new signup posted to Slack") == []
+
+
+def test_a_website_form_is_where_runs_come_from_not_a_page_to_fetch() -> None:
+    wf = generate("when someone fills in the website form, save it to the database")
+    assert "api" not in types(wf) and tools(wf) == ["database"]
+
+
+def test_a_chinese_label_list_cut_at_its_commas_still_routes() -> None:
+    wf = generate("把工单分成咨询、投诉、其他三类，投诉的发邮件给主管")
+    assert branch_arms(wf) >= 3 and tools(wf) == ["email"]
+
+
+def test_forwarding_to_an_office_without_a_channel_is_an_email() -> None:
+    assert "email" in tools(generate("classify each request and forward urgent ones to the office"))
+
+
+def test_splitting_into_parts_is_not_a_classification() -> None:
+    from pilot_planner.actions import _llm_ops
+
+    assert "classify" not in {op for _, op in _llm_ops("把文章分成三段")}
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "check the weather for our 3 warehouses and tell me where to send the tarps",
+        "Get the weather in London, Paris and Berlin, then say which is warmest",
+        "查一下各门店所在城市的天气，给出备货建议",
+    ],
+)
+def test_a_fetch_for_several_places_runs_once_per_place(prompt: str) -> None:
+    wf = generate(prompt)
+    (loop,) = [n for n in wf.nodes if isinstance(n, LoopNode)]
+    (api,) = [n for n in wf.nodes if n.type == "api"]
+    assert api.id in loop.config.body and "{{ item }}" in str(api.config)
+
+
+@pytest.mark.parametrize(
+    "prompt", ["get the weather in Paris and email me", "调用地图接口计算两个地址之间的距离"]
+)
+def test_one_place_or_a_pair_of_addresses_is_not_a_loop(prompt: str) -> None:
+    assert "loop" not in types(generate(prompt))
+
+
+def test_a_check_that_reads_the_faq_needs_no_answering_step() -> None:
+    wf = generate(
+        "Check whether the user's question is covered by the FAQ; if not, post it to Slack"
+    )
+    assert "llm" not in types(wf)

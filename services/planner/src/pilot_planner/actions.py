@@ -66,6 +66,13 @@ _SAVE = rx(
     "录入",
     "更新",
 )
+# what a storage tool holds, named right after it with no reading verb: "-> jira ticket";
+# in Chinese the making is said ("建 Jira 单"), as "把上周的Jira工单统计" reads them
+_NEW_RECORD = re.compile(r"(?i)\s*(?:tickets?|issues?|cards?|pages?)(?![a-z])")
+_READ_VERB = re.compile(
+    r"(?i)(?<![a-z])(?:pull|get|fetch|read|grab|list|load|query|collect|find|search)\w*|[\u4e00-\u9fff]"
+)
+_MAKE_ZH = re.compile(r"(?:建|创建|新建|开|提)(?:一个|一张|个|张)?\s*$")
 _LOOKUP_VERB = re.compile(r"^(?:根据|基于|依据|参考|检索|查询|查阅|查|搜索|从|用|在)\s*")
 _STORAGE_TOOLS = frozenset({"google_sheets", "notion", "database", "jira", "calendar"})
 _SOURCE_BEFORE = re.compile(
@@ -76,7 +83,7 @@ _SOURCE_AFTER = re.compile(
 )
 _SEND_VERB_BEFORE = re.compile(
     r"(?i)(?:(?<![a-z])(?:send|post|notify|alert|ping|push|forward|share|deliver|publish)\w*"
-    r"(?:\W+\w+){0,3}\W+$|(?:发送?|推送|通知|提醒|转发|同步)(?:到|至|给)?[^，,。]{0,4}$)"
+    r"(?:\W+\w+){0,3}\W+$|(?:发送?|推送|通知|提醒|转发|转交|转|同步)(?:到|至|给)?[^，,。]{0,4}$)"
 )
 _CHANNEL_AFTER_ZH = re.compile(r"^.{0,4}?(?:通知|提醒|告警|推送|发送|发给|群|消息)")
 _ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z0-9.-]+")
@@ -84,7 +91,7 @@ _PHONE = re.compile(r"(?<!\d)(?:\+?\d{1,3}[\s-]?)?1[3-9]\d{9}(?!\d)|\+\d{8,15}")
 _LABEL_LIST = re.compile(
     r"(?:into|as|between|by)\s+(?P<en>[\w\s,/'-]+?)(?=$|[.;:，。；]|\s+(?:and\s+then|then)"
     r"|,?\s+and\s+(?:route|send|forward|post|move|assign|escalate|notify|email|put)\w*(?![\w-]))"
-    r"|(?:分为|分成|归为|分类为|分类成|判断是|标记为|(?:意图|类别|类型|分类)[：:])"
+    r"|(?:分为|分成|归为|分类为|分类成|判断是(?!不是|否)|标记为|(?:意图|类别|类型|分类)[：:])"
     r"(?P<zh>[\u4e00-\u9fffA-Za-z、，,和或与及/ ]+)",
     re.IGNORECASE,
 )
@@ -184,6 +191,8 @@ def _is_sink(text: str, start: int, end: int, name: str) -> bool:
     if _SOURCE_AFTER.match(after) or _SOURCE_BEFORE.search(text[max(0, start - 16) : start]):
         return False
     if name in _STORAGE_TOOLS:
+        if (_NEW_RECORD.match(after) and not _READ_VERB.search(before)) or _MAKE_ZH.search(before):
+            return True  # "high sev -> jira ticket", "建 Jira 单": a record is made
         return (
             _SAVE.search(before) is not None
             or _SAVE.search(after[:6]) is not None

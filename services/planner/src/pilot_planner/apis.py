@@ -22,7 +22,14 @@ _WEATHER = rx(
     "天气",
     "气温",
 )
-_FX = rx(en(r"exchange\s+rates?"), en(r"currency\s+rates?"), en(r"fx"), "汇率")
+_FX = rx(
+    en(r"exchange\s+rates?"),
+    en(r"currency\s+rates?"),
+    en(r"fx"),
+    "汇率",
+    # "the EUR/USD rate": a currency pair
+    r"(?<![A-Za-z])(?-i:(?:USD|EUR|GBP|JPY|CNY|RMB|HKD|CHF|AUD|CAD|SGD|KRW))\s*/\s*(?-i:[A-Z]{3})",
+)
 _CRYPTO = rx(
     en("bitcoin"),
     en("btc"),

@@ -10,6 +10,8 @@ from .actions import Action, detect
 from .lexicon import IF, TRIGGER_EVENT, UNLESS, ZH_THEN, en, rx
 from .predicates import analyze_predicate, has_comparison
 
+# "出现 OOM 就告警", "包含敏感词则…": whether something shows up is the test
+_APPEARS = rx("出现", "包含", "含有", "带有", "提到", "命中", "匹配到?")
 _WHEN = rx(en("when"), en("whenever"), "当", "一旦")
 CONSEQUENT = rx(
     en(
@@ -18,7 +20,16 @@ CONSEQUENT = rx(
         r"mark|assign|route|move|archive|delete|flag|tag|open|assign|ask|use|return|notify|"
         r"warn|inform|tell|remind|escalate|hand|forward|only)"
     ),
+    # "page oncall via sms": to page is to alert a person, not a web page
+    en(
+        r"page(?=\s+(?:the\s+|our\s+)?(?:on-?call|oncall|me|us|someone|sre|ops|devops|team|engineer))"
+    ),
     en("then"),
+    "请(?!求|假|问|示)",
+    "(?:短信|邮件|电话|钉钉|飞书|企业微信)?(?:通知|提醒|告警)",
+    "发送",
+    "推送",
+    "转发",
 )
 _MODAL_BEFORE = re.compile(
     r"(?i)(?<![a-z])(?:can't|cannot|can\s+not|couldn't|doesn't|don't|didn't|won't|not|"
@@ -66,7 +77,7 @@ TOP_N = rx(
 # its action to the items in that state
 QUALIFIER = re.compile(
     r"(?P<p>(?:(?:已|未|没有?|不|超过|大于|小于|低于|高于|逾期|过期|失败|异常|重要|紧急|差评|好评|负面|"
-    r"正面|符合|满足|包含|含有|涉及|属于)[\u4e00-\u9fffA-Za-z0-9%]{0,8}?|有[\u4e00-\u9fff]{1,6}?))的"
+    r"正面|符合|满足|包含|含有|涉及|属于)[\u4e00-\u9fffA-Za-z0-9%]{0,8}?|有(?!新)[\u4e00-\u9fff]{1,6}?))的"
     # "截止日期在明天之前的", "金额1000以上的": a bound
     r"|(?P<bound>[\u4e00-\u9fffA-Za-z0-9%]{1,10}?(?:之前|以前|之后|以后|以上|以下|以内))的"
     # "overdue ones get a reminder", "unpaid invoices go to finance"
@@ -205,11 +216,17 @@ def split_condition(text: str) -> tuple[int, int, int, bool, bool] | None:
         predicate = analyze_predicate(head)
         # a short state before 时 is a test too ("宕机时发短信"), unless it is an event
         # that starts the run ("收到邮件时")
-        short_test = zh.group() in ("就", "则", "便") or (
+        # "有新的订单就…" is an event that starts the run, not a test
+        short_test = (
+            zh.group() in ("就", "则", "便")
+            and (len(head.strip()) <= 8 or _APPEARS.search(head) is not None)
+            and not TRIGGER_EVENT.search(head)
+        )
+        short_test = short_test or (
             zh.group() in ("时", "的时候", "的话") and not TRIGGER_EVENT.search(head)
         )
         if predicate is not None and (
-            predicate.kind != "yesno" or (short_test and 0 < len(head.strip()) <= 8)
+            predicate.kind != "yesno" or (short_test and bool(head.strip()))
         ):
             return 0, zh.start(), zh.end(), False, False
     if has_comparison(text):

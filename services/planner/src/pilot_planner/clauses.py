@@ -73,8 +73,8 @@ def split_clauses(prompt: str) -> list[Clause]:
         for a, b in _pieces(sentence):
             raw = sentence[a:b]
             stripped = raw.strip(" \t\r\n,;:，；：、.。!！?？")
-            if not stripped:
-                continue
+            if not stripped or CLAUSE_SEP.fullmatch(stripped):
+                continue  # an arrow alone ("a -> b") only separates
             offset = sentence_start + a + raw.index(stripped[0])
             text = prompt[offset : offset + len(stripped)]
             then = final = False

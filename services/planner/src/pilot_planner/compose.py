@@ -226,6 +226,11 @@ class Composer:
         if flow.in_loop and call.url == "{{ input.api_url }}":
             # "for each URL, fetch the page": the item is (or carries) what to call
             url, call = "{{ item.url or item }}", replace(call, input_fields={})
+        elif flow.in_loop and len(call.input_fields) == 1:
+            # "weather for our 5 store cities": each item is the one thing the call needs
+            (name,) = call.input_fields
+            url = url.replace("{{ input." + name + " }}", "{{ item }}")
+            call = replace(call, input_fields={})
         config: dict[str, Any] = {"method": call.method, "url": url, "timeout_s": 30}
         if call.method != "GET":
             config["body"] = {"data": flow.value}

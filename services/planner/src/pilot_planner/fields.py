@@ -171,7 +171,7 @@ class InputFields:
         )
         if name is None:
             word = _identifier(noun.split()[-1] if noun.split() else "items")
-            name = word if word.endswith("s") else word + "s"
+            name = word if word.endswith("s") else re.sub(r"(?<=[^aeiou])y$", "ie", word) + "s"
         self.types[name] = {
             "type": "array",
             "description": self.ctx.t(f"The {name} to go through", f"要逐个处理的{noun}"),

@@ -21,8 +21,10 @@ def rx(*patterns: str) -> re.Pattern[str]:
 
 # Ends of sentences: scopes (a loop body, a branch) close here.
 SENTENCE_END = re.compile(r"[.!?。！？\n]+(?=\s|$|[^\w.])|[。！？\n]+")
-# Clause separators inside a sentence.
-CLAUSE_SEP = re.compile(r"[,;:，；：、]")
+# Clause separators inside a sentence; terse prompts chain steps with arrows ("a -> b").
+CLAUSE_SEP = re.compile(r"[,;:，；：、]|-+>|→|=>|⇒")
+# An arrow after a clause: what follows is its consequence ("low stock -> email buyer").
+ARROW = re.compile(r"^[\s,;:，；：、]*(?:-+>|→|=>|⇒)")
 # Sequence markers that start a new clause.
 THEN = rx(
     en(r"and\s+then"),
@@ -63,8 +65,10 @@ IF = rx(
 UNLESS = rx(en("unless"), "除非")
 # "check whether it is risky", "判断是否有风险": the question a later clause branches on
 CHECK_WHETHER = rx(
-    en(r"(?:check|see|determine|decide|judge|verify|assess)\s+(?:whether|if)"),
+    en(r"(?:check|see|determine|decide|judge|verify|assess)(?:s|es|ed|ing)?\s+(?:whether|if)"),
     "判断是否",
+    # "判断是不是物流问题": a yes/no question, not a list of labels
+    "(?:判断|检查|看看|看一下|确认)(?:一下)?是不是",
     "检查是否",
     "判断有没有",
     "检查有没有",
@@ -92,6 +96,7 @@ OTHERWISE = rx(
     "其余情况",
     "如果不是",
     "不是的话",
+    "不是(?:就|则)",
     "没有的话",
     "不满足(?:的话|时)?",
     "如果没有",
@@ -268,6 +273,9 @@ RETRIEVAL = rx(
     en(r"kb"),
     en(r"knowlege[\s-]*bases?"),
     en(r"handbook"),
+    en(r"(?:run|play)books?"),
+    en(r"sops?"),
+    en(r"(?:style|brand|writing)\s+guides?(?:lines)?"),
     en(r"manuals?"),
     en(r"retriev\w*"),
     en("rag"),
@@ -278,7 +286,12 @@ RETRIEVAL = rx(
     # a document is looked things up in only when the prompt says so ("根据产品文档回答"),
     # not when it is the input ("把需求文档拆解成任务")
     "(?:根据|基于|依据|参考|检索|查询|查阅|查|搜索|从|用|在)[\u4e00-\u9fffA-Za-z ]{0,8}?"
-    "(?:文档|手册|说明书|指南|制度|规范|政策文件|资料|条文|条款|法规|法条|章程)",
+    "(?:文档|手册|说明书|指南|制度|规范|政策文件|资料|条文|条款|法规|法条|章程|目录|价目表)",
+    # "using the benefits PDF", "from our course catalog": a reference to answer from
+    en(
+        r"(?:using|based\s+on|from|according\s+to|per)\s+(?:the\s+|our\s+|a\s+|this\s+)?"
+        r"(?:[\w-]+\s+){0,2}(?:pdfs?|brochures?|catalog(?:ue)?s?|guidelines|handbooks?)"
+    ),
     "(?:文档|手册|资料)(?:库|中心)",
     "常见问题",
     "帮助中心",
@@ -308,6 +321,7 @@ HTTP = rx(
     "气温",
     en(r"exchange\s+rates?"),
     en(r"currency\s+rates?"),
+    r"(?<![A-Za-z])(?-i:(?:USD|EUR|GBP|JPY|CNY|RMB|HKD|CHF|AUD|CAD|SGD|KRW))\s*/\s*(?-i:[A-Z]{3})",
     en(r"(?:stock|share|bitcoin|btc|eth|crypto)\s+prices?"),
     en(r"(?:bitcoin|btc|ethereum|crypto\w*)"),
     en(r"pull(?:s|ed|ing)?\s+(?:\w+\s+){0,4}from"),
@@ -317,7 +331,7 @@ HTTP = rx(
     "以太坊",
     en(r"hacker\s*news"),
     en(r"rss"),
-    en(r"websites?"),
+    en(r"websites?(?!\s+(?:forms?|chat|visitors?|users?|enquir\w+|inquir\w+))"),
     en(r"web\s*pages?"),
     "网站",
     "网页",
@@ -353,6 +367,7 @@ LLM_OPS: tuple[tuple[str, re.Pattern[str]], ...] = (
             en(r"digest"),
             en(r"tl;?dr"),
             en(r"recap"),
+            en(r"brief(?:ing)?s?"),
             en(r"condense"),
             en(r"key\s+points"),
             "总结",
@@ -379,6 +394,9 @@ LLM_OPS: tuple[tuple[str, re.Pattern[str]], ...] = (
             en(r"sort"),
             "分类",
             "归类",
+            # "分成请假、成绩、其他三类" (the list, cut at its 、, may end the clause), not
+            # "分成三段"
+            "(?:分成|分为|归为)(?:(?=[^，,。]{0,16}?[类种])|(?![一二三四五六七八九十两几\\d])(?=[^，,。、]{1,8}$))",
             "打标签",
             "判断是",
             "判断[\u4e00-\u9fff]{0,6}?(?:类型|类别|种类|意图)",
@@ -418,6 +436,8 @@ LLM_OPS: tuple[tuple[str, re.Pattern[str]], ...] = (
             en(r"grade"),
             en(r"prioriti[sz]\w*"),
             "打分",
+            "批改",
+            "阅卷",
             "评分",
             "评级",
             "排序",
@@ -462,13 +482,16 @@ LLM_OPS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "analyze",
         rx(
-            en(r"analy[sz]\w*"),
+            en(r"analy[sz](?!ts?(?![a-z]))\w*"),
             en(r"insights?"),
             en(r"evaluat\w*"),
             en(r"assess\w*"),
             en(r"trends?"),
             en(r"compar\w*"),
             en(r"critiqu\w*"),
+            en(r"diagnos\w*"),
+            en(r"root[\s-]?causes?"),
+            en(r"guess\w*"),
             en(r"(?:give|provide|write)\s+(?:\w+\s+)?feedback"),
             # converting amounts or units is a computation over the fetched rate
             en(r"convert\w*\s+(?:\w+\s+){0,4}(?:to|into)\s+(?:[A-Z]{3}|\w+\s+)"),
@@ -516,7 +539,10 @@ LLM_OPS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "answer",
         rx(
             en(r"answer\w*"),
-            en(r"help\s+(?:users?|customers?|people|them|visitors?|employees?|patients?)"),
+            en(
+                r"helps?\s+(?:users?|customers?|people|them|visitors?|employees?|patients?|"
+                r"candidates?|applicants?|students?|parents?|guests?|members?|clients?|staff)"
+            ),
             en(r"respond\w*"),
             en(
                 r"tell\s+(?:me|us|them|the\s+(?:user|customer|caller))\s+(?:whether|if|what|how|"
@@ -555,6 +581,9 @@ LLM_OPS: tuple[tuple[str, re.Pattern[str]], ...] = (
                 r"description|blurb|announcement)"
             ),
             en(r"tailored"),
+            # the model named as who does the step: "have the LLM …", "with an LLM"
+            en(r"(?:have|let|ask|get|use|using|with|via|by)\s+(?:the\s+|an?\s+)?(?:llm|gpt|ai)"),
+            en(r"llms?"),
             en(r"apologi[sz]\w*"),
             en(r"compil\w*\s+(?:\w+\s+){0,4}into"),
             en(r"(?:turn|convert|transform)\w*\s+(?:\w+\s+){0,4}into"),
@@ -582,6 +611,7 @@ LLM_OPS: tuple[tuple[str, re.Pattern[str]], ...] = (
             "编写",
             "拟",
             "文案",
+            "帖",
             "文章",
             "报告",
             "个性化",
@@ -669,6 +699,9 @@ TOOLS: tuple[tuple[str, re.Pattern[str]], ...] = (
             en(r"(?:web|google|bing|internet|online)\s+search"),
             en(r"search\s+the\s+(?:web|internet)"),
             en(r"search\s+online"),
+            en(
+                r"(?:mentions?|news|coverage|reviews?)\s+(?:\w+\s+){0,4}(?:on|across|around)\s+the\s+(?:web|internet)"
+            ),
             en(r"(?:look\s+up|search\s+for|find)\s+\w+(?:\s+\w+){0,3}\s+online"),
             en(r"google\s+(?:it|for|search)"),
             en(r"search\s+(?:engine|api)"),
@@ -734,6 +767,7 @@ NOTIFY_PERSON = rx(
     en(
         r"(?:forward|send|escalate|pass|hand)\w*\s+(?:\w+\s+){0,4}to\s+(?:the\s+|our\s+)?(?:\w+\s+)?"
         r"(?:manager|lead|team|owner|director|recruiter|engineer|admin|ceo|cfo|hr|sales|support|"
-        r"finance|legal|boss|reviewer|supervisor)"
+        r"finance|legal|boss|reviewer|supervisor|office|teacher|department|desk|principal|"
+        r"coordinator|accountant|accounting|procurement)"
     ),
 )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .actions import Action, detect, labels_of
 from .clause_parts import (
@@ -38,6 +38,7 @@ from .clauses import Clause, blank_opaque, split_clauses
 from .entities import extract_entities, values
 from .lexicon import (
     AGGREGATE,
+    ARROW,
     CHECK_WHETHER,
     IF,
     LOOP,
@@ -56,6 +57,28 @@ _COLLECTION = re.compile(
     r"(?i)(?<![a-z])(?:in|from|on)\s+(?:the\s+|our\s+|this\s+|my\s+)?(?:\w+\s+)?"
     r"(?:list|spreadsheet|sheet|table|file|csv|database|batch)(?![a-z])"
     r"|(?:列表|名单|表格|清单|文件)(?:里|中|上)"
+)
+
+
+# Several things a fetch is made for: "our 5 store cities", "Beijing, Shanghai and
+# Shenzhen", "三地", "各门店".
+_MANY = re.compile(
+    r"(?i)(?<![a-z])(?:for|in|of|across|at)\s+(?:all\s+)?(?:our\s+|the\s+|these\s+|my\s+)?"
+    r"(?:\d+|two|three|four|five|six|seven|eight|nine|ten|several|multiple|all)\s+(?:[a-z]+\s+)?"
+    r"(?P<noun>cities|stores|shops|locations|regions|sites|offices|warehouses|branches|servers|"
+    r"hosts|repos|repositories|accounts|products|tickers|stocks|coins|urls|websites|domains)"
+    r"(?![a-z])"
+    r"|(?<![A-Za-z])(?:for|in)\s+(?-i:[A-Z][a-z]+)(?:,\s*(?-i:[A-Z][a-z]+))+,?\s+and\s+"
+    r"(?-i:[A-Z][a-z]+)(?![a-z])"
+    r"|(?:[二三四五六七八九十两几多]|\d+)\s*(?:个|家|座)?(?P<zh>城市|门店|地区|仓库|服务器|站点|网站|地(?=[的明今每近，,。\s]|$))"
+    r"|各(?P<zh2>城市|门店|地区|仓库|服务器|站点|网站)"
+)
+
+
+# A level that makes a noun a state to test ("high sev", "critical alerts", "low stock").
+_LEVEL = re.compile(
+    r"(?i)\s*(?:high|low|critical|severe|major|minor|urgent|bad|poor|big|large|small|p[0-3])"
+    r"(?![a-z])|\s*(?:高|低|严重|紧急|重要|差|大)"
 )
 
 
@@ -130,7 +153,31 @@ class _Reader:
             following = clauses[i + 1] if i + 1 < len(clauses) else None
             self.clause(clause, previous, following)
             previous = clause
+        self.answer_from_lookups()
         return self.plan
+
+    def answer_from_lookups(self) -> None:
+        """ "Look up the SOP in our wiki and post it to the on-call channel": what is
+        retrieved is passages, so a lookup with no LLM step after it gets one that answers
+        from them."""
+        if any(a.kind == "llm" for a in self.plan.actions()):
+            return
+
+        def visit(items: list[Item]) -> bool:
+            for i, item in enumerate(items):
+                if isinstance(item, Action) and item.kind == "knowledge":
+                    after = items[i + 1] if i + 1 < len(items) else None
+                    if isinstance(after, Branch) and after.pos <= item.pos:
+                        return True  # "check whether the FAQ covers it": the test reads it
+                    items.insert(i + 1, Action("llm", "answer", item.text, item.pos + 1))
+                    return True
+                arms = item.arms.values() if isinstance(item, Branch) else []
+                body = [item.body] if isinstance(item, Loop) else []
+                if any(visit(inner) for inner in [*arms, *body]):
+                    return True
+            return False
+
+        visit(self.root.items)
 
     def text_of(self, clause: Clause) -> str:
         return self.masked[clause.start : clause.start + len(clause.text)]
@@ -163,8 +210,12 @@ class _Reader:
         elif loop is not None and not in_loop:
             self.open_loop(text, clause.start, loop)
             return
+        elif not in_loop and self.per_item_fetch(text, clause.start):
+            return
         # inside a loop, "each" means the current item ("fetch each page"): loops do not nest
         if self.check_whether(text, clause.start):
+            return
+        if self.arrow_state(text, clause, following):
             return
         if SELECTIVE.search(text) and self.scores(text, clause.start):
             self.actions(text, clause.start)
@@ -172,6 +223,23 @@ class _Reader:
         if self.condition(text, clause, previous, following):
             return
         self.actions(text, clause.start)
+
+    def arrow_state(self, text: str, clause: Clause, following: Clause | None) -> bool:
+        """ "low review (1-2 stars) -> draft an apology", "high sev -> jira ticket": a
+        clause that asks for nothing and names a state, before an arrow, is the test of a
+        branch whose arm is what the arrow leads to. An event ("new order ->") is a trigger."""
+        if following is None or following.sentence != clause.sentence:
+            return False
+        gap = self.masked[clause.start + len(clause.text) : following.start]
+        if not ARROW.match(gap) or detect(clause.text, clause.start).actions:
+            return False
+        predicate = analyze_predicate(clause.text)
+        if predicate is None or (predicate.kind == "yesno" and not _LEVEL.match(text)):
+            return self.condition(text, clause, None, following) if has_comparison(text) else False
+        branch = Branch(predicate, clause.start)
+        self.top.items.append(branch)
+        self.open_arm(branch, predicate.labels[0] if predicate.kind == "concept" else "then")
+        return True
 
     def scores(self, text: str, offset: int) -> bool:
         """Whether a score was given already or in this clause: "the ones above 8" then
@@ -197,7 +265,14 @@ class _Reader:
                 end = verb.start()
                 break
         question = self.prompt[offset + m.end() : offset + end]
-        self.add(detect(question, offset + m.end(), allow=SOURCE_KINDS).actions)
+        # what the question is checked against is read first ("matches the order in our DB")
+        self.add(
+            [
+                a
+                for a in detect(question, offset + m.end()).actions
+                if a.kind in SOURCE_KINDS or a.params.get("read")
+            ]
+        )
         predicate = analyze_predicate(question) or Predicate("yesno", question, labels=("yes",))
         if predicate.kind == "failure":
             predicate = Predicate("yesno", question, labels=("yes",))
@@ -368,6 +443,32 @@ class _Reader:
                 return None  # "every email I receive": one run per email, not a loop
             return m
         return None
+
+    def per_item_fetch(self, text: str, offset: int) -> bool:
+        """ "Pull weather for our 5 store cities", "查询北京、上海、广州三地的天气": a fetch
+        named for several places or things runs once per item; what uses all the answers
+        comes after the loop."""
+        # a list of names runs over the commas that cut clauses: read to the sentence end
+        end = SENTENCE_END.search(self.masked, offset)
+        many = _MANY.search(self.masked[offset : end.start() if end else None])
+        if many is None or many.start() >= len(text):
+            return False
+        found = detect(self.prompt[offset : offset + len(text)], offset)
+        fetches = [a for a in found.actions if a.kind == "api" and not a.params["call"].is_list]
+        if not fetches:
+            return False
+        self.plan.sources += [s for s in found.sources if s not in self.plan.sources]
+        noun = many.group("noun") or many.group("zh") or many.group("zh2") or "items"
+        noun = re.sub(r"(?<=ch)es$|(?<=[^s])s$", "", re.sub(r"ies$", "y", noun.lower()))
+        names = re.findall(r"(?-i:[A-Z][a-z]+)", many.group()) if many.group("noun") is None else []
+        for a in fetches:
+            call = a.params["call"]
+            if names and names[0] in call.url:  # the first named place was baked in: each one
+                a.params["call"] = replace(call, url=call.url.replace(names[0], "{{ item }}"))
+                noun = "city" if "wttr" in call.url else noun
+        self.add([Loop(noun, offset + many.start(), body=list(fetches))])
+        self.add([a for a in found.actions if a not in fetches])
+        return True
 
     def open_loop(self, text: str, offset: int, marker: re.Match[str]) -> None:
         # a fetch named before the marker produces the items: it runs before the loop; so
