@@ -14,8 +14,11 @@ $(UV):
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
+# Bytecode is compiled once, here: where PYTHONDONTWRITEBYTECODE is set (as on these
+# development machines) every service process and test subprocess would otherwise compile
+# all its imports again, seconds of CPU each.
 .venv/.installed: $(UV) uv.lock pyproject.toml shared/pyproject.toml services/*/pyproject.toml
-	$(UV) sync --frozen --all-packages
+	$(UV) sync --frozen --all-packages --compile-bytecode
 	touch $@
 
 install: .venv/.installed
@@ -96,5 +99,5 @@ bench-deps:  ## Debian's redis-server (the Celery peer's broker) for `make bench
 	else echo "redis-server: $$(command -v redis-server || echo /usr/bin/redis-server) is installed"; fi
 
 bench: install bench-deps  ## πlot vs LangGraph, Celery + Redis and bare JetStream: one table, GOAL lines (BENCH_QUICK=1: smoke run)
-	$(UV) sync --frozen --all-packages --group bench
+	$(UV) sync --frozen --all-packages --group bench --compile-bytecode
 	$(RUN) --group bench python -m benchmarks.execution
