@@ -407,3 +407,113 @@ def test_a_check_that_reads_the_faq_needs_no_answering_step() -> None:
         "Check whether the user's question is covered by the FAQ; if not, post it to Slack"
     )
     assert "llm" not in types(wf)
+
+
+# --- round 3: routes without a classify verb, sign-offs, watched pages, time bounds -------
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "Visitor messages: billing questions go to finance by email, setup questions get "
+        "answered from the install guide, anything else goes to Telegram",
+        "来电工单：问发票的转财务邮箱，问安装的用安装手册回答，其余的转人工",
+        "ticket router: hardware / software / access -> three different replies",
+    ],
+)
+def test_a_route_by_kinds_without_a_classify_verb_has_one_arm_per_kind(prompt: str) -> None:
+    assert branch_arms(generate(prompt)) >= 3
+
+
+def test_a_kind_named_first_is_not_a_route_when_nothing_else_is_routed() -> None:
+    assert "condition" not in types(generate("billing questions get a short summary by AI"))
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "Write the weekly investor update and post it to Slack once the CFO signs off",
+        "draft a reply to each vendor email, then wait for my manager to approve before sending",
+        "为每封催款邮件生成回复，财务审批通过后再发到企业微信",
+    ],
+)
+def test_a_sign_off_is_a_test_whose_yes_arm_sends(prompt: str) -> None:
+    wf = generate(prompt)
+    cond = next(n for n in wf.nodes if isinstance(n, ConditionNode))
+    sends = {c.target for c in Graph(wf).outgoing[cond.id]}
+    assert any(n.id in sends for n in wf.nodes if isinstance(n, ToolNode))
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        ("watch the vendor's status page hourly and ping me on Slack if it changes", {"api"}),
+        (
+            "Track the embassy visa appointment page and email me when a new slot appears",
+            {"api", "condition"},
+        ),
+        ("监控竞品官网的价格页面，有变化就发飞书", {"api"}),
+        ("每周检查一次域名的 SSL cert 到期情况", {"api"}),
+        ("每天检查网关证书到期时间，发企业微信", {"api"}),
+        (
+            "every Friday search PubMed for new trials on migraine and email me a digest",
+            {"api", "llm"},
+        ),
+    ],
+)
+def test_a_watched_page_or_public_search_is_fetched(prompt: str, expected: set[str]) -> None:
+    assert expected <= types(generate(prompt))
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "for each contract with a renewal within 14 days, message the account owner on Feishu",
+        "for every order still pending after 72 hours, text the buyer",
+        "遍历会员名单，10 天内到期的会员发短信提醒续费",
+        "Text the tenants whose rent is more than 5 days late",
+        "数据库里查一下本周的构建记录，有测试失败的就在钉钉群里告警",
+    ],
+)
+def test_a_bound_on_items_is_a_condition(prompt: str) -> None:
+    wf = generate(prompt)
+    assert "condition" in types(wf) and tools(wf)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        ("mark each lab report against the marking rubric and give feedback", {"knowledge"}),
+        ("answer tenant questions from our house rules info sheet", {"knowledge"}),
+        ("对照我们的合规条款库审查这份采购合同", {"knowledge"}),
+        ("按评分标准给每份面试记录打分", {"knowledge"}),
+        ("format each reference as an MLA citation", {"llm"}),
+        ("把本周的客户反馈整理好发到飞书群", {"llm"}),
+    ],
+)
+def test_references_and_tidying_steps(prompt: str, expected: set[str]) -> None:
+    assert expected <= types(generate(prompt))
+
+
+def test_a_phrase_with_de_hua_inside_a_word_is_not_a_condition() -> None:
+    assert "condition" not in types(generate("根据客服的话术库，为用户留言写回复"))
+
+
+def test_a_new_record_in_the_database_starts_the_run() -> None:
+    wf = generate("新订单录入数据库时，金额超过一万就通知销售总监的钉钉")
+    (inp,) = [n for n in wf.nodes if isinstance(n, InputNode)]
+    assert inp.config.input_type == "database" and "condition" in types(wf)
+
+
+def test_a_mail_service_named_for_the_mail_is_email() -> None:
+    wf = generate("go through my gmail from today and tell me which messages need a reply")
+    assert "email" in {
+        *tools(wf),
+        *(n.config.input_type for n in wf.nodes if isinstance(n, InputNode)),
+    }
+
+
+def test_the_sheet_rows_are_read_from_is_a_spreadsheet() -> None:
+    wf = generate("every evening pull the new sign-ups from the sheet and email them to me")
+    assert "google_sheets" in tools(wf)
+    assert "google_sheets" not in tools(generate("answer questions from our fact sheet"))

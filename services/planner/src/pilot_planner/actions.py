@@ -89,9 +89,11 @@ _CHANNEL_AFTER_ZH = re.compile(r"^.{0,4}?(?:通知|提醒|告警|推送|发送|�
 _ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z0-9.-]+")
 _PHONE = re.compile(r"(?<!\d)(?:\+?\d{1,3}[\s-]?)?1[3-9]\d{9}(?!\d)|\+\d{8,15}")
 _LABEL_LIST = re.compile(
-    r"(?:into|as|between|by)\s+(?P<en>[\w\s,/'-]+?)(?=$|[.;:，。；]|\s+(?:and\s+then|then)"
+    # "question classifier: billing / tech / sales -> …": the labels follow the colon
+    r"(?:into|as|between|by|(?:classifier|router)\s*:)\s+(?P<en>[\w\s,/'-]+?)"
+    r"(?=$|[.;:，。；]|\s*(?:-+>|→|=>)|\s+(?:and\s+then|then)"
     r"|,?\s+and\s+(?:route|send|forward|post|move|assign|escalate|notify|email|put)\w*(?![\w-]))"
-    r"|(?:分为|分成|归为|分类为|分类成|判断是(?!不是|否)|标记为|(?:意图|类别|类型|分类)[：:])"
+    r"|(?:分为|分成|归为|分类为|分类成|判断是(?!不是|否)|标记为|(?:意图|类别|类型|分类|分类器|路由)[：:])"
     r"(?P<zh>[\u4e00-\u9fffA-Za-z、，,和或与及/ ]+)",
     re.IGNORECASE,
 )

@@ -80,6 +80,8 @@ QUALIFIER = re.compile(
     r"正面|符合|满足|包含|含有|涉及|属于)[\u4e00-\u9fffA-Za-z0-9%]{0,8}?|有(?!新)[\u4e00-\u9fff]{1,6}?))的"
     # "截止日期在明天之前的", "金额1000以上的": a bound
     r"|(?P<bound>[\u4e00-\u9fffA-Za-z0-9%]{1,10}?(?:之前|以前|之后|以后|以上|以下|以内))的"
+    # "7 天内到期的", "30日内过期的": a time bound on a deadline
+    r"|(?P<due>\d+\s*(?:天|日|小时|周|个月)内[\u4e00-\u9fff]{0,2}?(?:到期|过期|截止|失效))的"
     # "overdue ones get a reminder", "unpaid invoices go to finance"
     r"|(?i:(?P<en>overdue|expired|late|unpaid|failed|inactive|stale|invalid|duplicate|"
     r"high[\s-]risk|low[\s-]risk|high[\s-]value|flagged|suspicious)\s+(?:ones?|items?|tasks?|"
@@ -222,6 +224,11 @@ def split_condition(text: str) -> tuple[int, int, int, bool, bool] | None:
             and (len(head.strip()) <= 8 or _APPEARS.search(head) is not None)
             and not TRIGGER_EVENT.search(head)
         )
+        # "有 loss 发散的就…": the items that have something are tested
+        short_test = short_test or (
+            zh.group() in ("就", "则", "便")
+            and re.fullmatch(r"\s*有(?!新)[^，,。]{1,14}的\s*", head) is not None
+        )
         short_test = short_test or (
             zh.group() in ("时", "的时候", "的话") and not TRIGGER_EVENT.search(head)
         )
@@ -229,10 +236,17 @@ def split_condition(text: str) -> tuple[int, int, int, bool, bool] | None:
             predicate.kind != "yesno" or (short_test and bool(head.strip()))
         ):
             return 0, zh.start(), zh.end(), False, False
+        if zh.group() in ("时", "的时候") and TRIGGER_EVENT.search(head):
+            # "新案件录入数据库时…": the event starts the run; where it happens is the source
+            return 0, zh.start(), zh.end(), False, True
     if has_comparison(text):
         cut = re.search(r"的(?=[\u4e00-\u9fff])|[,，]", text)
         if cut:
             return 0, cut.start(), cut.end(), False, False
         at = _consequent_at(text, 0)
+        if at == len(text) and CONSEQUENT.match(text.lstrip()):
+            # "email parents of students whose attendance fell below 90%": the action
+            # comes first and applies to the items the comparison picks
+            return 0, len(text), 0, False, False
         return 0, at, at, False, False  # what to do follows, here or in the next clauses
     return None

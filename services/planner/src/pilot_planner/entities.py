@@ -35,6 +35,9 @@ INTEGRATION_PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             _word(r"e-?mails?"),
             _word("inbox"),
             _word("mailbox(?:es)?"),
+            # mail services named for the mail itself: "my unread gmail"
+            _word("gmail"),
+            _word(r"outlook(?=\s+(?:mail|inbox|e-?mails?))"),
         ),
     ),
     ("webhook", (_word("webhooks?"),)),

@@ -95,6 +95,7 @@ _TRIGGERS = (
     "google_sheets",
     "jira",
     "notion",
+    "database",
 )
 
 
@@ -138,6 +139,7 @@ class InputFields:
             "google_sheets": ("New spreadsheet row", "表格新增行"),
             "jira": ("New Jira issue", "新的 Jira 工单"),
             "notion": ("New Notion page", "新的 Notion 页面"),
+            "database": ("New database record", "数据库新记录"),
             "schedule": ("Scheduled run", "定时触发"),
         }
         if self.input_type in names:

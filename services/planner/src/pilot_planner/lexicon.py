@@ -98,12 +98,13 @@ OTHERWISE = rx(
     "不是的话",
     "不是(?:就|则)",
     "没有的话",
+    "没有(?:就|则)",
     "不满足(?:的话|时)?",
     "如果没有",
 )
 # Where a Chinese condition's predicate ends and its consequence starts.
 ZH_THEN = re.compile(
-    r"的话|的时候|(?<=[\u4e00-\u9fff0-9%])(?<![及实同准临定按随暂平小当])时(?![间候刻效长段区代])"
+    r"的话(?![术题筒费])|的时候|(?<=[\u4e00-\u9fff0-9%])(?<![及实同准临定按随暂平小当])时(?![间候刻效长段区代])"
     r"|就|则|那么|便(?!宜|利|于)|立即|立刻|马上|即刻"
 )
 # Comparisons that make a predicate a threshold.
@@ -121,7 +122,21 @@ COMPARATORS: tuple[tuple[str, re.Pattern[str]], ...] = (
             "≥",
         ),
     ),
-    ("<=", rx(en(r"at\s+most"), en(r"no\s+more\s+than"), "不超过", "不高于", "至多", "<=", "≤")),
+    (
+        "<=",
+        rx(
+            en(r"at\s+most"),
+            en(r"no\s+more\s+than"),
+            # "a deadline within 5 days", "expiring within 30 days": a time bound is a test
+            # (not "reply within 2 hours", which is how fast to act)
+            en(r"(?:due|deadlines?|expir\w*|renewals?|ends?|ending)\s+(?:date\s+)?within"),
+            "不超过",
+            "不高于",
+            "至多",
+            "<=",
+            "≤",
+        ),
+    ),
     (
         ">",
         rx(
@@ -134,6 +149,11 @@ COMPARATORS: tuple[tuple[str, re.Pattern[str]], ...] = (
             en(r"goes\s+(?:above|over)"),
             en(r"older\s+than"),
             en(r"longer\s+than"),
+            # "tickets still open after 48 hours": how long a state lasted
+            en(
+                r"(?:open|pending|unanswered|unresolved|unpaid|idle|inactive|stuck|waiting)\s+"
+                r"(?:for\s+)?(?:more\s+than|after|over|beyond)"
+            ),
             "超过",
             "超出",
             "高于",
@@ -187,6 +207,8 @@ TRIGGER_EVENT = rx(
     "到达",
     "创建",
     "上传",
+    "录入",
+    "新增",
     "提问",
     "咨询",
     "发来",
@@ -285,13 +307,23 @@ RETRIEVAL = rx(
     "知识库",
     # a document is looked things up in only when the prompt says so ("根据产品文档回答"),
     # not when it is the input ("把需求文档拆解成任务")
-    "(?:根据|基于|依据|参考|检索|查询|查阅|查|搜索|从|用|在)[\u4e00-\u9fffA-Za-z ]{0,8}?"
-    "(?:文档|手册|说明书|指南|制度|规范|政策文件|资料|条文|条款|法规|法条|章程|目录|价目表)",
+    "(?:根据|基于|依据|参考|检索|查询|查阅|查|搜索|从|用|在|对照|按照?)[\u4e00-\u9fffA-Za-z ]{0,8}?"
+    "(?:文档|手册|说明书|指南|制度|规范|政策文件|资料|条文|条款库?|法规|法条|章程|目录|价目表|"
+    "评分标准|信息表|文献库)",
     # "using the benefits PDF", "from our course catalog": a reference to answer from
     en(
         r"(?:using|based\s+on|from|according\s+to|per)\s+(?:the\s+|our\s+|a\s+|this\s+)?"
         r"(?:[\w-]+\s+){0,2}(?:pdfs?|brochures?|catalog(?:ue)?s?|guidelines|handbooks?)"
     ),
+    # "grade it against my rubric", "using our tone-of-voice guide", "from our info sheet":
+    # a reference the step follows is looked up, the user does not paste it each run
+    en(
+        r"(?:using|against|based\s+on|from|according\s+to|per|following)\s+"
+        r"(?:the\s+|our\s+|my\s+|a\s+|this\s+)(?:[\w-]+\s+){0,2}"
+        r"(?:rubrics?|playbooks?|guides?|info(?:rmation)?\s+sheets?|fact\s+sheets?|"
+        r"polic(?:y|ies)\s+docs?|docs?|templates?\s+library|clause\s+library)"
+    ),
+    en(r"(?:pdf|document|paper|file)\s+library"),
     "(?:文档|手册|资料)(?:库|中心)",
     "常见问题",
     "帮助中心",
@@ -299,7 +331,8 @@ RETRIEVAL = rx(
     "规章制度",
     "语雀",
     "内部资料",
-    "检索",
+    # "检索 arXiv 上的新论文": a public search service is called, not our own documents
+    r"检索(?!\s*(?:arxiv|pubmed|crossref|谷歌学术|google\s+scholar))",
     "查阅资料",
 )
 HTTP = rx(
@@ -333,6 +366,15 @@ HTTP = rx(
     en(r"rss"),
     en(r"websites?(?!\s+(?:forms?|chat|visitors?|users?|enquir\w+|inquir\w+))"),
     en(r"web\s*pages?"),
+    # certificates are read off the server: "check the SSL cert expiry", "检查证书到期时间"
+    en(r"(?:ssl|tls|https)\s+cert\w*"),
+    "(?:检查|查询|监控)[\u4e00-\u9fff]{0,4}证书",
+    en(
+        r"(?:monitor|watch|track|poll|check)\w*\s+(?:the\s+|our\s+|a\s+|my\s+)?(?:[\w'-]+\s+){0,4}?"
+        r"(?:page|site|portal|docket|status\s+page|url)s?"
+    ),
+    en(r"arxiv|pubmed|crossref|semantic\s+scholar"),
+    "监控[\u4e00-\u9fff]{0,6}(?:页面|网站|官网|主页)",
     "网站",
     "网页",
     "(?<!搜索)接口",
@@ -384,6 +426,8 @@ LLM_OPS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "classify",
         rx(
             en(r"classif\w*"),
+            en(r"router"),
+            "分类器",
             en(r"categori[sz]\w*"),
             en(r"label(?:s|ed|ing)?"),
             en(r"tag(?:s|ged|ging)?"),
@@ -516,6 +560,9 @@ LLM_OPS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "rewrite",
         rx(
             en(r"rewrit\w*"),
+            en(r"format(?:s|ted|ting)?\s+(?:\w+\s+){0,3}(?:as|into)"),
+            "整理好",
+            "整理一下",
             en(r"polish\w*"),
             en(r"proofread\w*"),
             en(r"edit(?:s|ed|ing)?"),
@@ -718,7 +765,17 @@ TOOLS: tuple[tuple[str, re.Pattern[str]], ...] = (
             "搜索引擎",
         ),
     ),
-    ("google_sheets", rx(en(r"google\s+sheets?"), en(r"spreadsheets?"), "表格", "在线表格")),
+    (
+        "google_sheets",
+        rx(
+            en(r"google\s+sheets?"),
+            en(r"spreadsheets?"),
+            # "read the new rows from the sheet" (not an info sheet or a balance sheet)
+            en(r"(?<=from\s|into\s)(?:the|my|our)\s+sheet"),
+            "表格",
+            "在线表格",
+        ),
+    ),
     ("notion", rx(en("notion"))),
     ("jira", rx(en("jira"))),
     (

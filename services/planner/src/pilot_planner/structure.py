@@ -70,8 +70,50 @@ _MANY = re.compile(
     r"(?![a-z])"
     r"|(?<![A-Za-z])(?:for|in)\s+(?-i:[A-Z][a-z]+)(?:,\s*(?-i:[A-Z][a-z]+))+,?\s+and\s+"
     r"(?-i:[A-Z][a-z]+)(?![a-z])"
-    r"|(?:[二三四五六七八九十两几多]|\d+)\s*(?:个|家|座)?(?P<zh>城市|门店|地区|仓库|服务器|站点|网站|地(?=[的明今每近，,。\s]|$))"
+    r"|(?:[二三四五六七八九十两几多]|\d+)\s*(?:个|家|座)?[\u4e00-\u9fff]{0,2}?(?P<zh>城市|门店|地区|仓库|服务器|站点|网站|地(?=[的明今每近，,。\s]|$))"
     r"|各(?P<zh2>城市|门店|地区|仓库|服务器|站点|网站)"
+)
+
+
+# A clause that opens with the kind of thing it handles: "shipping questions get
+# answered …", "warnings go to Slack", "问物流的…", "一般的发飞书". Read as a route only
+# where the prompt routes (a branch is open, or an "everything else" arm follows).
+_ROUTE_HEAD = re.compile(
+    r"(?i)^\s*(?P<en>[a-z][a-z-]*(?:\s+[a-z][a-z-]*)?)\s+(?:(?:ones|questions|requests|tickets|"
+    r"emails|messages|alerts|comments|leads|issues|reviews|inquiries|enquiries|orders|cases|"
+    r"items|posts)(?=\s+[a-z])|(?:go(?:es)?|gets?|are|should|will|->|→)(?![a-z]))"
+    r"|^\s*(?:问|是|属于|关于)?(?P<zh>[\u4e00-\u9fff]{1,4}?)(?:类|相关)?的(?=[\u4e00-\u9fff])"
+)
+_NOT_A_LABEL = re.compile(
+    r"(?i)^(?:it|they|this|that|these|those|we|i|you|he|she|all|any|the|then|and|also|"
+    r"new|incoming|他们|我们|你|我|所有|全部|新)(?:\s|$)"
+)
+
+
+# A person signs off before something goes out: "after a human approves", "hold each draft
+# for a team lead to approve", "主管审核通过后再发出". πlot has no pause node; the sign-off
+# is a yes/no test whose "yes" arm sends.
+_APPROVAL = re.compile(
+    r"(?i)(?<![a-z])(?:(?:after|once|when|until|before)\s+(?:a|an|the|my|our)?\s*(?:[\w-]+\s+){0,2}?"
+    r"(?:approves?|approved|signs?\s+off|okays?)|(?:for|until)\s+(?:a|an|the|my|our)\s+"
+    r"(?:[\w-]+\s+){0,2}?to\s+(?:approve|sign\s+off|okay)|(?:once|if|when)\s+approved|"
+    r"after\s+(?:approval|sign[\s-]?off)|(?:human|manual|manager|editor|editorial)\s+"
+    r"(?:approval|sign[\s-]?off))(?![a-z])"
+    r"|(?:审核|审批|复核|确认)(?:通过|无误|同意)?后|批准后|同意后"
+)
+
+
+_REPLY_CHANNELS = frozenset(
+    {"email", "slack", "wecom", "dingtalk", "feishu", "telegram", "discord", "wechat"}
+)
+_GOES_OUT = re.compile(r"(?i)goes\s+out|is\s+sent|send|发出|发送|回复")
+
+
+# What changed in something watched: "a new entry shows up", "the price changes".
+_CHANGE = re.compile(
+    r"(?i)(?<![a-z])(?:new\s+(?:\w+\s+){0,2}(?:shows?\s+up|appears?|is\s+(?:posted|listed|added)|"
+    r"gets\s+(?:posted|listed|added))|(?:anything|something|it|the\s+\w+)\s+changes?|"
+    r"(?:changed|updated)(?![a-z]))"
 )
 
 
@@ -200,6 +242,8 @@ class _Reader:
                 self.open_arm(branch, "else")
                 self.actions(text[otherwise.end() :], clause.start + otherwise.end())
                 return
+        if self.approval(text, clause.start):
+            return
         if self.route(text, clause.start) or self.implicit_branch(text, clause.start):
             return
         loop = self.loop_marker(text)
@@ -223,6 +267,33 @@ class _Reader:
         if self.condition(text, clause, previous, following):
             return
         self.actions(text, clause.start)
+
+    def approval(self, text: str, offset: int) -> bool:
+        """A sign-off (see _APPROVAL): what is sent goes in the branch's "yes" arm; what
+        is prepared stays before it."""
+        m = _APPROVAL.search(text)
+        if m is None:
+            return False
+        found = detect(self.prompt[offset : offset + len(text)], offset)
+        self.plan.sources += [s for s in found.sources if s not in self.plan.sources]
+        sends = [a for a in found.actions if a.kind == "tool" and not a.params.get("read")]
+        self.add([a for a in found.actions if a not in sends])
+        if not sends and _GOES_OUT.search(text, m.end() - 1):
+            # "审核通过后再发出": it goes back where the run came from
+            back = [s for s in self.plan.sources if s in _REPLY_CHANNELS][:1]
+            sends = [Action("tool", s, text, offset + m.end()) for s in back]
+        if not sends:
+            # "draft the replies …, hold each for a lead to approve before it goes out": the
+            # send was named before
+            earlier = [a for a in self.top.items if isinstance(a, Action) and a.kind == "tool"]
+            sends = earlier[-1:]
+            for a in sends:
+                self.top.items.remove(a)
+        branch = Branch(Predicate("yesno", m.group(), labels=("approved",)), offset + m.start())
+        branch.arms["approved"] = list(sends)
+        self.top.items.append(branch)
+        self.stack.append(_Scope(branch.arms["approved"], branch, "approved"))
+        return True
 
     def arrow_state(self, text: str, clause: Clause, following: Clause | None) -> bool:
         """ "low review (1-2 stars) -> draft an apology", "high sev -> jira ticket": a
@@ -385,12 +456,14 @@ class _Reader:
                 predicate, end = Predicate("concept", m.group(), labels=(label,)), m.end()
                 break
         if predicate is None:
+            predicate, end = self.route_head(head, offset)
+        if predicate is None:
             m = NOT_FOUND.match(head)
             q = QUALIFIER.match(head)
             if m is not None:
                 predicate, end = Predicate("not_found", m.group()), m.end()
             elif q is not None:
-                state = q.group("p") or q.group("en") or q.group("bound")
+                state = q.group("p") or q.group("en") or q.group("bound") or q.group("due")
                 predicate = analyze_predicate(state) or Predicate("yesno", state)
                 if predicate.kind == "yesno":
                     predicate = Predicate("yesno", state, labels=("yes",))
@@ -428,6 +501,25 @@ class _Reader:
                 self.open_arm(branch, "then")
         self.actions(rest, rest_at)
         return True
+
+    def route_head(self, head: str, offset: int) -> tuple[Predicate | None, int]:
+        """A label of a route that is not a known concept (see _ROUTE_HEAD)."""
+        m = _ROUTE_HEAD.match(head)
+        if m is None:
+            return None, 0
+        label = (m.group("en") or m.group("zh") or "").strip().lower()
+        if not label or _NOT_A_LABEL.match(label) or LOOP.search(label) or IF.search(label):
+            return None, 0
+        branch = self.last_branch()
+        routing = branch is not None and branch.predicate.kind == "concept"
+        if not routing:
+            end = SENTENCE_END.search(self.masked, offset)
+            later = self.masked[offset + len(head) : end.start() if end else None]
+            routing = OTHERWISE.search(later) is not None or OTHER_ARM.search(later) is not None
+        if not routing:
+            return None, 0
+        slug = re.sub(r"[^\w]+", "_", label).strip("_")
+        return Predicate("concept", m.group(), labels=(slug,)), m.end()
 
     # --- loops ----------------------------------------------------------------------
 
@@ -532,6 +624,10 @@ class _Reader:
         sources = detect(predicate_text, offset + p_start, allow=SOURCE_KINDS).actions
         channels = detect(predicate_text, offset + p_start).sources  # "a Feishu message …"
         self.plan.sources += [s for s in channels if s not in self.plan.sources]
+        if predicate is None and _CHANGE.search(predicate_text) and self.fetched():
+            # "monitor the docket page … email me when a new entry shows up": what is
+            # watched is fetched each run, so its change is a test, not a trigger
+            predicate = Predicate("yesno", predicate_text, labels=("yes",))
         if predicate is None:  # "when a new email arrives": a trigger
             found = detect(predicate_text, offset + p_start)
             # "when a row is added to Google Sheets": the tool is where runs come from
@@ -575,6 +671,10 @@ class _Reader:
             self.open_arm(branch, arm)
         self.actions(text[c_start:], offset + c_start)
         return True
+
+    def fetched(self) -> bool:
+        """A page or API is called before this point (what a change is seen in)."""
+        return any(a.kind == "api" for a in self.plan.actions())
 
     def merge_into(self, predicate: Predicate) -> Branch | None:
         """A second "if" on the same kind of question joins the branch before it as one
