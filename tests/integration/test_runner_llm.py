@@ -144,3 +144,43 @@ async def test_llm_classify_asks_the_model_for_a_label(fake_openai: FakeOpenAI) 
 def test_offline_unless_a_key_is_set() -> None:
     assert provider_from_settings(RunnerSettings(llm_api_key=None)).name == "offline"
     assert provider_from_settings(RunnerSettings(llm_api_key=SecretStr(""))).name == "offline"
+
+
+async def test_a_call_without_streaming_answers_prices_and_fails_alike(
+    fake_openai: FakeOpenAI,
+) -> None:
+    # stream: false takes the provider's direct HTTP path, not the SDK's
+    fake_openai.responder = lambda body: Reply(
+        content="one answer", prompt_tokens=9, completion_tokens=2
+    )
+    result, chunks = await run_llm(
+        fake_openai, {"model": "gpt-4o", "prompt": "hi", "stream": False}
+    )
+    assert result.status == "completed", result.error
+    assert result.output == "one answer" and chunks == []
+    assert result.usage is not None and not result.usage.estimated
+    assert (result.usage.prompt_tokens, result.usage.completion_tokens) == (9, 2)
+    body = fake_openai.requests[0]["body"]
+    assert "stream" not in body and body["model"] == "gpt-4o"
+    assert fake_openai.requests[0]["headers"]["authorization"] == "Bearer test-key"
+
+    fake_openai.responder = lambda body: Reply(content="x", include_usage=False)
+    result, _ = await run_llm(fake_openai, {"prompt": "hi", "stream": False})
+    assert result.usage is not None and result.usage.estimated
+
+    fake_openai.responder = lambda body: Reply(
+        status=429, headers={"retry-after": "3"}, error={"message": "slow down"}
+    )
+    result, _ = await run_llm(fake_openai, {"prompt": "hi", "stream": False})
+    assert result.error is not None and result.error.retryable
+    assert "HTTP 429" in result.error.message and result.error.retry_after_s == 3
+    fake_openai.responder = lambda body: Reply(status=400, error={"message": "bad model"})
+    result, _ = await run_llm(fake_openai, {"prompt": "hi", "stream": False})
+    assert result.error is not None and not result.error.retryable
+    assert "bad model" in result.error.message
+    fake_openai.responder = lambda body: Reply(
+        status=401, error={"message": "Incorrect API key provided: test-key"}
+    )
+    result, _ = await run_llm(fake_openai, {"prompt": "hi", "stream": False})
+    assert result.error is not None and not result.error.retryable
+    assert "test-key" not in result.error.message

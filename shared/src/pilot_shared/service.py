@@ -30,6 +30,7 @@ class ServiceResources:
         self.settings = settings
         self.broker: NatsBroker = build_broker(name, settings)
         self._mongo: AsyncMongoClient[Document] | None = None
+        self._db: AsyncDatabase[Document] | None = None
         self._ops: OpsServer | None = None
         self._lag: ConsumerLagPoller | None = None
 
@@ -37,7 +38,10 @@ class ServiceResources:
     def db(self) -> AsyncDatabase[Document]:
         if self._mongo is None:
             raise RuntimeError(f"{self.name}: the store is not open yet")
-        return self._mongo[self.settings.mongodb_db]
+        # one object while the client lives: hot paths resolve it per store call
+        if self._db is None or self._db.client is not self._mongo:
+            self._db = self._mongo[self.settings.mongodb_db]
+        return self._db
 
     async def open(self) -> None:
         await self.broker.connect()

@@ -9,7 +9,7 @@ from faststream import FastStream
 from faststream.nats.annotations import NatsMessage
 
 from pilot_shared import subjects
-from pilot_shared.bus import publish, work_subscriber
+from pilot_shared.bus import Outgoing, publish, publish_all, work_subscriber
 from pilot_shared.contracts import NODE_TYPES, NodeChunk, NodeTask, RunRequest
 from pilot_shared.service import ServiceResources, service_app
 
@@ -72,13 +72,17 @@ def _subscribe(
                 text=text,
             )
             next_index += 1
-            await publish(
-                broker, chunk, subjects.RESULTS, msg_id=f"{task.task_id}:chunk:{chunk.index}"
-            )
+            chunk_id = f"{task.task_id}:chunk:{chunk.index}"
+            await publish_all(broker, [Outgoing(chunk, subjects.RESULTS, chunk_id)])
 
         async with keep_alive(message.in_progress, settings.runner_ack_wait_s / 3):
             result = await run_task(task, registry.handler_for(task.node.type), emit_chunk)
         # Raising from here (the bus is down) leaves the task unacked: it is redelivered,
         # and the result's msg id keeps a second publish from counting twice.
-        await publish(broker, result, subjects.RESULTS, msg_id=f"{task.task_id}:result")
+        # (the executor's results consumer reads no headers: no FastStream publish span)
+        await publish_all(broker, [Outgoing(result, subjects.RESULTS, f"{task.task_id}:result")])
+        # Ack now, not after FastStream's middlewares: the result is in its stream, and the
+        # executor may record it within a millisecond; a runner killed between the two
+        # must not leave a completed node's task to be run again.
+        await message.ack()
         log.debug("task %s %s in %.1f ms", task.task_id, result.status, result.duration_ms)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import httpx
 import openai
 from openai import AsyncOpenAI
 
@@ -31,6 +33,15 @@ class OpenAICompatibleProvider:
         self._client = AsyncOpenAI(
             base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=0
         )
+        # A call without streaming is one JSON POST: made directly, it skips the SDK's
+        # request transform, auth-retry wrappers and response models, which were a third
+        # of a runner's CPU per llm node under load. Streaming keeps the SDK.
+        self._completions_url = str(self._client.base_url).rstrip("/") + "/chat/completions"
+        self._http = httpx.AsyncClient(
+            headers={"Authorization": f"Bearer {api_key}"},
+            timeout=timeout_s,
+            limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100),
+        )
 
     async def chat(self, request: ChatRequest, on_delta: OnDelta | None = None) -> ChatReply:
         kwargs: dict[str, Any] = {
@@ -49,9 +60,7 @@ class OpenAICompatibleProvider:
             if request.stream:
                 text, usage = await self._stream(kwargs, on_delta)
             else:
-                response = await self._client.chat.completions.create(**kwargs)
-                text = (response.choices[0].message.content or "") if response.choices else ""
-                usage = response.usage
+                text, usage = await self._complete(kwargs)
         except openai.APIError as exc:
             raise provider_failure(exc, self._api_key) from None
         if usage is not None:
@@ -62,6 +71,41 @@ class OpenAICompatibleProvider:
             prompt = "\n".join(m["content"] for m in request.messages())
             reported = estimated_usage(request.model, prompt, text)
         return ChatReply(text, reported, request.model)
+
+    async def _complete(self, kwargs: dict[str, Any]) -> tuple[str, _Usage | None]:
+        try:
+            response = await self._http.post(self._completions_url, json=kwargs)
+        except httpx.TimeoutException:
+            raise NodeFailure("provider", "the LLM provider timed out", retryable=True) from None
+        except httpx.HTTPError:
+            raise NodeFailure(
+                "provider", "could not reach the LLM provider", retryable=True
+            ) from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code >= 400:
+            raise status_failure(
+                response.status_code,
+                _error_message(body, response),
+                response.headers,
+                self._api_key,
+            )
+        if not isinstance(body, dict):
+            raise NodeFailure(
+                "provider", "the LLM provider's answer is not a JSON object", retryable=True
+            )
+        choices = body.get("choices") or []
+        message = (choices[0].get("message") or {}) if choices else {}
+        text = message.get("content") or ""
+        raw = body.get("usage")
+        usage = (
+            _Usage(int(raw.get("prompt_tokens") or 0), int(raw.get("completion_tokens") or 0))
+            if isinstance(raw, dict)
+            else None
+        )
+        return text, usage
 
     async def _stream(self, kwargs: dict[str, Any], on_delta: OnDelta | None) -> tuple[str, Any]:
         stream = await self._client.chat.completions.create(
@@ -97,7 +141,23 @@ class OpenAICompatibleProvider:
         return match_label(reply.text, labels), reply.usage
 
     async def aclose(self) -> None:
+        await self._http.aclose()
         await self._client.close()
+
+
+@dataclass(frozen=True)
+class _Usage:
+    prompt_tokens: int
+    completion_tokens: int
+
+
+def _error_message(body: Any, response: httpx.Response) -> str:
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict) and error.get("message"):
+            return f"Error code: {response.status_code} - {error['message']}"
+        return f"Error code: {response.status_code} - {body}"
+    return f"Error code: {response.status_code} - {response.text}"
 
 
 def provider_failure(exc: openai.APIError, api_key: str) -> NodeFailure:
@@ -114,21 +174,35 @@ def provider_failure(exc: openai.APIError, api_key: str) -> NodeFailure:
         return NodeFailure("provider", "the LLM provider timed out", retryable=True)
     if isinstance(exc, openai.APIConnectionError):
         return NodeFailure("provider", "could not reach the LLM provider", retryable=True)
-    detail = _safe(exc.message, api_key)
     if isinstance(exc, openai.APIStatusError):
-        status = exc.status_code
-        retryable = status >= 500 or status in _RETRYABLE_STATUS
-        what = "rate-limited the request" if status == 429 else "returned an error"
-        wait = retry_after(exc.response.headers) if retryable else None
-        if wait is not None:
-            what += f"; retry after {wait:g}s"
+        return status_failure(exc.status_code, exc.message, exc.response.headers, api_key)
+    detail = _safe(exc.message, api_key)
+    return NodeFailure("provider", f"the LLM provider failed: {detail}", retryable=False)
+
+
+def status_failure(
+    status: int, message: str, headers: Mapping[str, str], api_key: str
+) -> NodeFailure:
+    """An HTTP error status from the provider as the node's failure."""
+    if status == 401:
         return NodeFailure(
             "provider",
-            f"the LLM provider {what} (HTTP {status}): {detail}",
-            retryable=retryable,
-            retry_after_s=wait,
+            "the LLM provider rejected the API key (HTTP 401); check PILOT_LLM_API_KEY",
+            retryable=False,
+            credentials=True,
         )
-    return NodeFailure("provider", f"the LLM provider failed: {detail}", retryable=False)
+    detail = _safe(message, api_key)
+    retryable = status >= 500 or status in _RETRYABLE_STATUS
+    what = "rate-limited the request" if status == 429 else "returned an error"
+    wait = retry_after(headers) if retryable else None
+    if wait is not None:
+        what += f"; retry after {wait:g}s"
+    return NodeFailure(
+        "provider",
+        f"the LLM provider {what} (HTTP {status}): {detail}",
+        retryable=retryable,
+        retry_after_s=wait,
+    )
 
 
 def retry_after(headers: Mapping[str, str]) -> float | None:
