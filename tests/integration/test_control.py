@@ -122,7 +122,9 @@ async def test_a_flaky_endpoint_is_retried_with_growing_delays(
     assert [(e.data["attempt"], e.data["delay_ms"]) for e in retrying] == [(1, 150), (2, 300)]
     times = flaky.times["/fail/x"]
     gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert len(times) == 3 and gaps[0] >= 0.15 and gaps[1] >= 0.3 and gaps[1] > gaps[0]
+    # Lower bounds only: the delays themselves are asserted exactly above, and how much
+    # longer a shared machine takes on top of them is noise.
+    assert len(times) == 3 and gaps[0] >= 0.15 and gaps[1] >= 0.3
     runs = await NodeRunRepository(db).list(eid, node_id="call")
     assert [(r.attempt, r.status) for r in runs] == [(1, "failed"), (2, "failed"), (3, "completed")]
     assert all(r.error is not None for r in runs[:2])

@@ -39,7 +39,7 @@ from tests.integration.test_execution import assert_consistent, services, start_
 from tests.support.fake_apis import FakeApis, answer_for
 from tests.unit.test_eval import sample
 
-CONCURRENT_RUNS = 8
+CONCURRENT_RUNS = 24
 # A run waits behind up to CONCURRENT_RUNS - 1 others on a machine other tests share too.
 RUN_DEADLINE_S = 120
 # Run by the executor itself, not by a runner.
