@@ -43,7 +43,7 @@ async def test_pending_and_ack_pending_follow_the_consumer(nats_server_url: str)
         )
         await js.add_consumer(STREAM, config)
         # An ordered (ephemeral) consumer has a random name: it must not become a series.
-        await js.subscribe(SUBJECT, ordered_consumer=True)
+        ordered = await js.subscribe(SUBJECT, ordered_consumer=True)
 
         seen, unanswered = await poll_consumer_lag(nc)
         assert not unanswered
@@ -57,6 +57,8 @@ async def test_pending_and_ack_pending_follow_the_consumer(nats_server_url: str)
         await poll_consumer_lag(nc)
         assert _gauge(STREAM_PENDING, "lag-probe") == 3
         assert _gauge(STREAM_ACK_PENDING, "lag-probe") == 1
+        # unsubscribed first: draining an ordered consumer waits out the drain timeout
+        await ordered.unsubscribe()
     finally:
         await nc.drain()
 
