@@ -110,9 +110,14 @@ async def test_for_each_over_50_items_keeps_4_in_flight_and_item_order(
     assert all(r.input is not None for r in runs)  # the rendered request the runner sent
 
 
-async def test_while_loop_stops_when_its_condition_fails(
-    local: PilotSettings, db: AsyncDatabase[Document], gauge: GaugeServer
-) -> None:
+async def run_while_loop(
+    local: PilotSettings,
+    db: AsyncDatabase[Document],
+    condition: str,
+    url: str,
+    max_iterations: int,
+) -> Execution:
+    """input -> a while loop whose body calls `url` -> output, run to its end."""
     wf = workflow(
         [
             INPUT,
@@ -121,19 +126,27 @@ async def test_while_loop_stops_when_its_condition_fails(
                 "type": "loop",
                 "config": {
                     "mode": "while",
-                    "condition": "loop.index0 < 3",
+                    "condition": condition,
                     "body": ["fetch"],
-                    "max_iterations": 10,
+                    "max_iterations": max_iterations,
                 },
             },
-            api("fetch", gauge.url + "/n/{{ loop.index0 * 10 }}"),
+            api("fetch", url),
             OUTPUT,
         ],
         [("input_1", "loop_1", None), ("loop_1", "fetch", "body"), ("loop_1", "output_1", None)],
     )
     async with services(local) as app:
         eid, events = await execute(app, local, db, wf, {})
-    execution = await assert_consistent(db, eid, events)
+    return await assert_consistent(db, eid, events)
+
+
+async def test_while_loop_stops_when_its_condition_fails(
+    local: PilotSettings, db: AsyncDatabase[Document], gauge: GaugeServer
+) -> None:
+    execution = await run_while_loop(
+        local, db, "loop.index0 < 3", gauge.url + "/n/{{ loop.index0 * 10 }}", 10
+    )
     assert execution.status == "completed", execution.error
     assert [r["n"] for r in execution.output] == [0, 10, 20]
     assert gauge.max_in_flight == 1  # a while loop runs its iterations one after another
@@ -142,27 +155,7 @@ async def test_while_loop_stops_when_its_condition_fails(
 async def test_a_while_loop_past_max_iterations_fails_with_a_clear_reason(
     local: PilotSettings, db: AsyncDatabase[Document], gauge: GaugeServer
 ) -> None:
-    wf = workflow(
-        [
-            INPUT,
-            {
-                "id": "loop_1",
-                "type": "loop",
-                "config": {
-                    "mode": "while",
-                    "condition": "true",
-                    "body": ["fetch"],
-                    "max_iterations": 5,
-                },
-            },
-            api("fetch", gauge.url + "/n/{{ loop.index0 }}"),
-            OUTPUT,
-        ],
-        [("input_1", "loop_1", None), ("loop_1", "fetch", "body"), ("loop_1", "output_1", None)],
-    )
-    async with services(local) as app:
-        eid, events = await execute(app, local, db, wf, {})
-    execution = await assert_consistent(db, eid, events)
+    execution = await run_while_loop(local, db, "true", gauge.url + "/n/{{ loop.index0 }}", 5)
     assert execution.status == "failed"
     assert "loop iteration limit exceeded" in (execution.error or "")
     assert "max_iterations=5" in (execution.error or "")
