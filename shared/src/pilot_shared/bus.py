@@ -66,6 +66,7 @@ log = logging.getLogger(__name__)
 
 MSG_ID_HEADER = "Nats-Msg-Id"
 PUBLISH_TIMEOUT_S = 10.0
+ACK_POLL_S = 0.2  # how often a publisher waiting for acks looks at its connection
 
 
 def build_broker(service: str, settings: PilotSettings, **kwargs: Any) -> NatsBroker:
@@ -192,7 +193,9 @@ async def publish_all(broker: NatsBroker, messages: Sequence[Outgoing]) -> None:
     """
     if not messages:
         return
-    js = _jetstream(broker.connection)
+    nc = broker.connection
+    js = _jetstream(nc)
+    reconnects = nc.stats["reconnects"]
     current: dict[str, str] = {}
     inject(current)
     acks: list[asyncio.Future[Any]] = []
@@ -210,9 +213,26 @@ async def publish_all(broker: NatsBroker, messages: Sequence[Outgoing]) -> None:
                 )
             )
             metrics.BUS_PIPELINED_PUBLISHES.labels(stream).inc()
-        async with asyncio.timeout(PUBLISH_TIMEOUT_S):
-            await asyncio.gather(*acks)
+        await _acknowledged(nc, acks, reconnects)
     finally:
         for ack in acks:  # a cancelled future frees its slot in nats-py's pending table
             if not ack.done():
                 ack.cancel()
+
+
+async def _acknowledged(nc: NatsClient, acks: list[asyncio.Future[Any]], reconnects: int) -> None:
+    """Every ack, or an error as soon as the connection has dropped: acks that a restarted
+    server never sends would otherwise hold the caller (and its execution) for the whole
+    timeout before the outbox could publish again."""
+    deadline = asyncio.get_running_loop().time() + PUBLISH_TIMEOUT_S
+    pending = set(acks)
+    while pending:
+        done, pending = await asyncio.wait(pending, timeout=ACK_POLL_S)
+        for ack in done:
+            ack.result()  # raises the stream's error, if it sent one
+        if not pending:
+            return
+        if nc.stats["reconnects"] != reconnects or not nc.is_connected:
+            raise ConnectionError("the NATS connection dropped before every publish was acked")
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"{len(pending)} publishes not acked in {PUBLISH_TIMEOUT_S:g}s")

@@ -12,6 +12,9 @@ already waiting (as many as the first message's metadata says are pending: a fet
 more than that lingers for the whole gather window), so a busy executor turns many
 chunks into one write. Messages are acked
 after the handler returns and nak'ed (redelivered) if it raises, as with NACK_ON_ERROR.
+A batch being handled is reported in progress every third of `ack_wait`, so `ack_wait`
+can be short: a message whose executor died, or whose ack a restarting nats-server never
+got, comes back in seconds.
 
 Batches are handled in a pipeline (up to `max_inflight` at once): waiting for one batch's
 store writes and publishes before fetching the next made every execution wait on the
@@ -50,7 +53,7 @@ class BatchConsumer:
         batch_size: int = 256,
         gather_s: float = 0.005,
         idle_wait_s: float = 1.0,
-        ack_wait_s: float = 60,
+        ack_wait_s: float = 10,
         max_deliver: int = 20,
         redeliver_delay_s: float = 0.5,
         max_inflight: int = 8,
@@ -124,6 +127,7 @@ class BatchConsumer:
         self._inflight.release()
 
     async def _deliver(self, batch: list[Msg]) -> None:
+        beating = asyncio.create_task(self._beat(batch))
         try:
             await self._handler(batch)
         except Exception:
@@ -136,11 +140,22 @@ class BatchConsumer:
                 with suppress(Exception):
                     await msg.nak(delay=self._redeliver_delay_s)
             return
+        finally:
+            beating.cancel()
         for msg in batch:
             try:
                 await msg.ack()
             except Exception:  # unacked: redelivered after ack_wait, which handling tolerates
                 log.warning("ack of a message from %s failed", self.durable, exc_info=True)
+
+    async def _beat(self, batch: list[Msg]) -> None:
+        """A batch still being handled is in progress, not lost: a short `ack_wait` then
+        redelivers only what a dead executor (or a dropped ack) left, and soon."""
+        while True:
+            await asyncio.sleep(self._ack_wait_s / 3)
+            for msg in batch:
+                with suppress(Exception):  # the ack or nak after handling tells the truth
+                    await msg.in_progress()
 
 
 def _pending(msg: Msg) -> int:

@@ -13,7 +13,7 @@ class RunnerSettings(PilotSettings):
     # How long JetStream waits for an ack before redelivering a task. Long tasks tell it
     # they are still alive (`in_progress`) every third of this, so it bounds only the time
     # a crashed runner holds a task, not how long a node may run.
-    runner_ack_wait_s: float = Field(default=30.0, gt=1)
+    runner_ack_wait_s: float = Field(default=10.0, gt=1)
     # Timeout of one call to the LLM provider; the node's own `timeout_s` bounds the whole node.
     llm_request_timeout_s: float = Field(default=120.0, gt=0)
     # The key that encrypts workflow secrets (a Fernet key, urlsafe base64 of 32 bytes).
