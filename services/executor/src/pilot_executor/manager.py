@@ -15,8 +15,11 @@ optimistic concurrency plus a transactional outbox (docs/ARCHITECTURE.md, "Execu
 2. the committed tasks and events (the `outbox`) are then published (tasks with msg id
    `<execution>:<node>:<attempt>`, events `<execution>:<seq>`: JetStream drops a second
    publish), the events stored keyed by (execution, seq), and the outbox cleared.
+   The step's node runs are written beside 1 (idempotent upserts by run id) and kept in
+   the outbox too.
 Whoever loads an execution first flushes an outbox left by a process that died between 1
-and 2, so a crash loses no task and no event, and `seq` never has a gap or a duplicate.
+and 2 (node runs written again first), so a crash loses no task, no event and no node
+run, and `seq` never has a gap or a duplicate.
 """
 
 from __future__ import annotations
@@ -364,6 +367,8 @@ class ExecutionManager:
             )
             return None
         if execution.outbox:
+            runs = execution.outbox.get("node_runs") or []
+            await self._node_run_writes.submit([NodeRun.model_validate(r) for r in runs])
             await self._flush(execution, execution.outbox, execution.version)
             execution.outbox = None
         if execution.status in TERMINAL_EXECUTION_STATUSES:
@@ -481,10 +486,13 @@ class ExecutionManager:
         read_version = execution.version
         batch = self._number(execution, step.events, execution.last_seq + 1)
         outbox: dict[str, Any] | None = None
-        if step.tasks or batch:
+        if step.tasks or batch or step.node_runs:
             outbox = {
                 "tasks": [t.model_dump(mode="json") for t in step.tasks],
                 "events": [e.model_dump(mode="json") for e in batch],
+                # written below beside the state; kept here too, because a crash between
+                # the two writes would otherwise leave a settled node without its run
+                "node_runs": [r.model_dump(mode="json") for r in step.node_runs],
             }
         fields = dict(step.fields)
         fields["last_seq"] = execution.last_seq + len(batch)
