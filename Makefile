@@ -26,8 +26,12 @@ install: .venv/.installed
 up: install  ## start πlot on its embedded defaults (NATS, store, every service)
 	$(RUN) pilot up --port $(PORT) --data-dir $(DATA_DIR)
 
+# Tests run in TEST_WORKERS processes (pytest-xdist), whole files to a worker: each worker
+# starts its own nats-server and store, and the eval-workflows file alone is minutes.
+TEST_WORKERS ?= 2
+
 test: install  ## every test: unit, integration (real NATS + store), end to end
-	$(RUN) pytest
+	$(RUN) pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-unit: install
 	$(RUN) pytest tests/unit
