@@ -11,12 +11,18 @@ import asyncio
 import re
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from pilot.embedded import ManagedProcess, free_port
 from tests.support.fake_openai import FakeOpenAI, Reply
+
+ROOT = Path(__file__).resolve().parents[2]
 
 _DELAY = re.compile(r"-(\d+)ms$")
 
@@ -39,6 +45,24 @@ class BenchLLM(FakeOpenAI):
 
 def answer(body: dict[str, Any]) -> Reply:
     return Reply(content="ok", prompt_tokens=1, completion_tokens=1)
+
+
+@contextmanager
+def running(workdir: Path) -> Iterator[str]:
+    """This server in a process of its own for the length of the block; yields its base URL."""
+    port = free_port()
+    llm = ManagedProcess(
+        "llm",
+        [sys.executable, "-m", "benchmarks.execution.llm_server", str(port)],
+        workdir / "logs" / "llm.log",
+        port=port,
+        env={"PYTHONPATH": str(ROOT)},
+    )
+    llm.start()
+    try:
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        llm.stop()
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,8 @@ from pilot_shared.contracts import Execution, PlanRequest, RunRequest, Workflow,
 from pilot_shared.repositories import NodeRunRepository, WorkflowRepository
 from pilot_shared.store import EXECUTIONS, create_store_client, to_document
 
-from .workloads import Spec
+from . import llm_server
+from .workloads import Spec, chain
 
 _TERMINAL_KINDS = ("execution.completed", "execution.failed", "execution.cancelled")
 _TERMINAL = (b'"execution.completed"', b'"execution.failed"', b'"execution.cancelled"')
@@ -91,9 +93,12 @@ class Tracked:
 
 
 class PilotSystem:
-    def __init__(self, workdir: Path, llm_base_url: str) -> None:
+    def __init__(
+        self, workdir: Path, llm_base_url: str, extra_env: dict[str, str] | None = None
+    ) -> None:
         self.workdir = workdir
         self.llm_base_url = llm_base_url
+        self.extra_env = extra_env or {}
         self.nats = nats_server(workdir)
         self.store = document_store(workdir)
         self.port = free_port()
@@ -120,6 +125,7 @@ class PilotSystem:
             # model calls are I/O: a runner waiting on 200 ms answers needs many in flight
             # (the default of 8 caps one runner process at 40 calls/s)
             "PILOT_RUNNER_WORKERS": os.environ.get("PILOT_RUNNER_WORKERS", "256"),
+            **self.extra_env,
         }
         w = str(self.workdir)
         self.up = _spawn(
@@ -290,6 +296,24 @@ class PilotSystem:
                             (received[run.node_id] - run.finished_at.timestamp()) * 1000
                         )
         return latencies
+
+
+@contextlib.asynccontextmanager
+async def warm_chain(
+    workdir: Path, extra_env: dict[str, str] | None = None
+) -> AsyncIterator[tuple[PilotSystem, Workflow]]:
+    """`pilot up` calling the test model, with the 10-node chain stored and run once (imports
+    and caches warm), for the profiling tools."""
+    with llm_server.running(workdir) as llm_url:
+        system = PilotSystem(workdir, llm_url, extra_env)
+        try:
+            await system.start()
+            wf = pilot_workflow(chain(10), "bench")
+            await system.store_workflow(wf)
+            await system.wait(await system.submit(wf, [{"k": 0}]), 60)
+            yield system, wf
+        finally:
+            await system.stop()
 
 
 def _spawn(argv: list[str], log_path: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:

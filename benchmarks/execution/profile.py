@@ -15,10 +15,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from pilot.embedded import ManagedProcess, free_port
+from pilot.embedded import ManagedProcess
 
-from .pilot_peer import PilotSystem, pilot_workflow
-from .run import ROOT
+from .pilot_peer import warm_chain
 from .workloads import chain
 
 
@@ -65,23 +64,8 @@ def _py_spy(pid: int, out: Path, idle: bool) -> subprocess.Popen[bytes]:
 
 async def amain(service: str, runs: int, sequential: bool) -> None:
     with tempfile.TemporaryDirectory(prefix="pilot-profile-") as tmp:
-        workdir = Path(tmp)
-        port = free_port()
-        llm = ManagedProcess(
-            "llm",
-            [sys.executable, "-m", "benchmarks.execution.llm_server", str(port)],
-            workdir / "llm.log",
-            port=port,
-            env={"PYTHONPATH": str(ROOT)},
-        )
-        llm.start()
-        system = PilotSystem(workdir, f"http://127.0.0.1:{port}/v1")
-        try:
-            await system.start()
+        async with warm_chain(Path(tmp)) as (system, wf):
             spec = chain(10)
-            wf = pilot_workflow(spec, "bench")
-            await system.store_workflow(wf)
-            await system.wait(await system.submit(wf, [{"k": 0}]), 60)
             pids: dict[str, int | None] = {
                 **system.children(),
                 "nats": _pid(system.nats),
@@ -104,9 +88,6 @@ async def amain(service: str, runs: int, sequential: bool) -> None:
             print(f"-- CPU ms per node-step ({steps} steps, py-spy attached to {service}) --")
             for name, p in pids.items():
                 print(f"{name:20} {(cpu_s(p) - before[name]) * 1000 / steps:6.2f}")
-        finally:
-            await system.stop()
-            llm.stop()
 
 
 if __name__ == "__main__":

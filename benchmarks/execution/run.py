@@ -16,14 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pilot.embedded import ManagedProcess, free_port, nats_server
+from pilot.embedded import nats_server
 from pilot.embedded import nats_url as url_of_nats
 
-from . import jetstream_peer
+from . import jetstream_peer, llm_server
 from .stats import Figures, overheads, percentile
 from .workloads import Spec, chain, fanout, for_each
 
-ROOT = Path(__file__).resolve().parents[2]
 SLOW_MODEL = "bench-200ms"
 SLOW_S = 0.2
 
@@ -317,34 +316,27 @@ async def amain() -> int:
     report = Report(rows=[])
     with tempfile.TemporaryDirectory(prefix="pilot-bench-") as tmp:
         workdir = Path(tmp)
-        port = free_port()
-        llm = ManagedProcess(
-            "llm",
-            [sys.executable, "-m", "benchmarks.execution.llm_server", str(port)],
-            workdir / "logs" / "llm.log",
-            port=port,
-            env={"PYTHONPATH": str(ROOT)},
-        )
-        llm.start()
-        llm_url = f"http://127.0.0.1:{port}/v1"
         try:
-            await _guard(
-                report, "JetStream (bare)", "hop", lambda: bench_jetstream(report, workdir, sizes)
-            )
-            await _guard(
-                report, "πlot", "chain10", lambda: bench_pilot(report, workdir, llm_url, sizes)
-            )
-            await _guard(
-                report, "LangGraph", "chain10", lambda: bench_langgraph(report, llm_url, sizes)
-            )
-            await _guard(
-                report,
-                "Celery + Redis",
-                "chain10",
-                lambda: bench_celery(report, workdir, llm_url, sizes),
-            )
+            with llm_server.running(workdir) as llm_url:
+                await _guard(
+                    report,
+                    "JetStream (bare)",
+                    "hop",
+                    lambda: bench_jetstream(report, workdir, sizes),
+                )
+                await _guard(
+                    report, "πlot", "chain10", lambda: bench_pilot(report, workdir, llm_url, sizes)
+                )
+                await _guard(
+                    report, "LangGraph", "chain10", lambda: bench_langgraph(report, llm_url, sizes)
+                )
+                await _guard(
+                    report,
+                    "Celery + Redis",
+                    "chain10",
+                    lambda: bench_celery(report, workdir, llm_url, sizes),
+                )
         finally:
-            llm.stop()
             if os.environ.get("BENCH_KEEP_LOGS"):
                 import shutil
 

@@ -19,12 +19,7 @@ from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from pilot.embedded import ManagedProcess, free_port
-
-from . import pilot_peer
-from .pilot_peer import PilotSystem, pilot_workflow
-from .run import ROOT
-from .workloads import chain
+from .pilot_peer import warm_chain
 
 Span = tuple[str, str, int, int]  # service, name, start ns, end ns
 
@@ -59,29 +54,8 @@ async def main(runs: int) -> None:
     spans: list[Span] = []
     server = _receiver(spans)
     endpoint = f"http://127.0.0.1:{server.server_address[1]}"
-    spawn = pilot_peer._spawn
-
-    def traced_spawn(argv: list[str], log_path: Path, env: dict[str, str]) -> Any:
-        return spawn(argv, log_path, {**env, "PILOT_OTLP_ENDPOINT": endpoint})
-
-    pilot_peer._spawn = traced_spawn  # type: ignore[assignment]
     with tempfile.TemporaryDirectory(prefix="pilot-timeline-") as tmp:
-        workdir = Path(tmp)
-        port = free_port()
-        llm = ManagedProcess(
-            "llm",
-            [sys.executable, "-m", "benchmarks.execution.llm_server", str(port)],
-            workdir / "llm.log",
-            port=port,
-            env={"PYTHONPATH": str(ROOT)},
-        )
-        llm.start()
-        system = PilotSystem(workdir, f"http://127.0.0.1:{port}/v1")
-        try:
-            await system.start()
-            wf = pilot_workflow(chain(10), "bench")
-            await system.store_workflow(wf)
-            await system.wait(await system.submit(wf, [{"k": 0}]), 60)
+        async with warm_chain(Path(tmp), {"PILOT_OTLP_ENDPOINT": endpoint}) as (system, wf):
             walls: list[tuple[float, str, int, int]] = []
             for i in range(runs):
                 began = time.time_ns()
@@ -89,9 +63,6 @@ async def main(runs: int) -> None:
                 (done,) = await system.wait([eid], 60)
                 walls.append((done.finished - done.submitted, eid, began, time.time_ns()))
             await asyncio.sleep(8)  # batch span processors export every 5 s
-        finally:
-            await system.stop()
-            llm.stop()
     walls.sort()
     print("walls ms:", [round(w[0] * 1000, 1) for w in walls])
     wall, eid, began, ended = walls[len(walls) // 2]
