@@ -27,11 +27,12 @@ up: install  ## start πlot on its embedded defaults (NATS, store, every service
 	$(RUN) pilot up --port $(PORT) --data-dir $(DATA_DIR)
 
 # Tests run in TEST_WORKERS processes (pytest-xdist), whole files to a worker: each worker
-# starts its own nats-server and store, and the eval-workflows file alone is minutes.
+# starts its own nats-server and store. Files are handed out in collection order, which
+# puts the `slow` ones first (tests/conftest.py): started last, one would run on alone.
 TEST_WORKERS ?= 2
 
 test: install  ## every test: unit, integration (real NATS + store), end to end
-	$(RUN) pytest -n $(TEST_WORKERS) --dist loadfile
+	$(RUN) pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test-unit: install
 	$(RUN) pytest tests/unit

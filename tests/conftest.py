@@ -20,6 +20,12 @@ from pilot_shared.store import Document, create_store_client, ensure_indexes
 from tests.support.fake_openai import FakeOpenAI
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `slow` first (a stable sort keeps the rest in order): `make test`'s
+    workers take whole files in this order, so a minutes-long file does not start last."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @dataclass
 class Runtime:
     store: ManagedProcess

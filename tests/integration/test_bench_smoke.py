@@ -23,6 +23,7 @@ GOALS = (
 
 
 @pytest.mark.timeout(600)
+@pytest.mark.slow
 def test_quick_bench_prints_the_table_and_every_goal() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PILOT_")}
     done = subprocess.run(

@@ -144,6 +144,7 @@ def loop_outputs(events: list[ExecutionEvent], workflow: Workflow) -> dict[str, 
 
 # Hundreds of runs; the time grows with the evaluation set and the machine's load.
 @pytest.mark.timeout(1800)
+@pytest.mark.slow
 async def test_every_eval_workflow_executes(
     settings: PilotSettings, db: AsyncDatabase[Document]
 ) -> None:

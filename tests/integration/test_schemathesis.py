@@ -16,6 +16,7 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 
 import nats
+import pytest
 from faststream.nats import NatsBroker
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -56,6 +57,7 @@ def _completes(request: PlanRequest) -> GenerationEvent:
     )
 
 
+@pytest.mark.slow
 async def test_schemathesis_finds_no_server_errors_or_schema_violations(
     settings: PilotSettings, db: AsyncDatabase[Document], tmp_path: Path
 ) -> None:
