@@ -517,3 +517,472 @@ def test_the_sheet_rows_are_read_from_is_a_spreadsheet() -> None:
     wf = generate("every evening pull the new sign-ups from the sheet and email them to me")
     assert "google_sheets" in tools(wf)
     assert "google_sheets" not in tools(generate("answer questions from our fact sheet"))
+
+
+# --- round 4: general mechanisms (lexicons by kind, product names, routes, tiers) -------
+
+
+def handles_of(wf: Workflow) -> list[set[str | None]]:
+    graph = Graph(wf)
+    return [
+        {c.source_handle for c in graph.outgoing[n.id]} | set(n.config.handles())
+        for n in wf.nodes
+        if isinstance(n, ConditionNode)
+    ]
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "Plan a weekend menu for a family of four and email it to me",
+        "brainstorm ten podcast titles every Monday and save them to Notion",
+        "每周一出 5 个短视频选题，存到飞书",
+        "看完明天的日程，在钉钉上告诉我要带什么",
+        "Research every competitor on the web and write a one-pager on each",
+    ],
+)
+def test_planning_and_ideation_verbs_are_llm_steps(prompt: str) -> None:
+    assert "llm" in types(generate(prompt))
+
+
+@pytest.mark.parametrize(
+    ("prompt", "model"),
+    [
+        ("用 yi-large 翻译这段产品介绍", "yi-large"),
+        ("draft the release notes with moonshot-v1-8k", "moonshot-v1-8k"),
+        ("summarize the call transcript with doubao-pro-32k", "doubao-pro-32k"),
+        ("use acme-3 to summarize the meeting notes", "acme-3"),
+    ],
+)
+def test_unknown_vendor_version_names_are_models(prompt: str, model: str) -> None:
+    wf = generate(prompt)
+    assert model in models(wf)
+    assert "condition" not in types(wf)  # "v1-8k" is a name, not a band of numbers
+
+
+def test_versioned_names_that_are_not_models_stay_text() -> None:
+    assert set(models(generate("rewrite this page using utf-8 and post it to Slack"))) == {
+        "gpt-4o-mini"
+    }
+
+
+@pytest.mark.parametrize(
+    ("prompt", "tool"),
+    [
+        ("If this month's spend in Airtable passes $2,000, text me", "google_sheets"),
+        ("Read my Outlook calendar every morning and post today's meetings to Slack", "calendar"),
+        ("For each deal in Salesforce, write a follow-up email", "database"),
+    ],
+)
+def test_products_name_the_integration_they_are(prompt: str, tool: str) -> None:
+    assert tool in tools(generate(prompt))
+
+
+def test_a_store_named_in_a_test_is_read_first() -> None:
+    wf = generate("当表格里的本月差旅费超过 5000 元就发短信提醒我")
+    assert tool_params(wf, "google_sheets")["action"] == "query"
+    assert "condition" in types(wf) and "sms" in tools(wf)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "arms"),
+    [
+        (
+            "If the ticket is a bug, open a Jira issue; if it's a feature request, log it in "
+            "Notion; otherwise reply with a thank-you",
+            {"bug", "feature_request"},
+        ),
+        ("留言是广告就删掉，是报名就登记到表格，其他的忽略", {"广告", "报名"}),
+    ],
+)
+def test_tests_of_what_kind_in_a_row_are_one_route(prompt: str, arms: set[str]) -> None:
+    wf = generate(prompt)
+    (handles,) = handles_of(wf)
+    assert arms | {"other"} <= handles
+
+
+@pytest.mark.parametrize(
+    ("prompt", "bands"),
+    [
+        (
+            "Orders under $50 ship standard, $50 to $200 get a Slack note to ops, above $200 "
+            "the manager gets an email",
+            {"under_50", "50_to_200", "over_200"},
+        ),
+        (
+            "成绩 90 分以上发表扬短信，60 到 90 分发邮件鼓励，60 分以下通知班主任",
+            {"from_90", "60_to_90", "up_to_60"},
+        ),
+    ],
+)
+def test_bands_of_one_number_are_one_condition_with_cases(prompt: str, bands: set[str]) -> None:
+    wf = generate(prompt)
+    (cond,) = [n for n in wf.nodes if isinstance(n, ConditionNode)]
+    assert cond.config.mode == "cases" and cond.config.cases is not None
+    assert {c.handle for c in cond.config.cases} == bands
+    assert any(" and " in c.when for c in cond.config.cases)  # the middle band is a range
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "日活比上周下降了 15% 以上就在钉钉告警运营",
+        "if the queue length tops 500, page the on-call by SMS",
+        "For every order today call the shipping API; anything flagged late, email the "
+        "customer an apology",
+        "逐笔核对本月流水，金额不符的发邮件给财务",
+        "Check each signup's company size; large companies go to the founders on Slack, small "
+        "ones get the onboarding email",
+    ],
+)
+def test_changes_states_and_kinds_said_plainly_are_tests(prompt: str) -> None:
+    assert "condition" in types(generate(prompt))
+
+
+@pytest.mark.parametrize(
+    "prompt", ["逐笔核对本月流水，金额不符的发邮件给财务", "对设备表里的每一台设备生成巡检报告"]
+)
+def test_any_measure_word_makes_a_loop(prompt: str) -> None:
+    assert "loop" in types(generate(prompt))
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "根据公司整理的报销须知回答员工问题",
+        "对照编码规范检查这段代码",
+        "answer analysts' questions using the data dictionary",
+    ],
+)
+def test_references_by_kind_are_looked_up(prompt: str) -> None:
+    assert "knowledge" in types(generate(prompt))
+
+
+def test_an_aside_in_brackets_is_not_a_label() -> None:
+    assert labels_of("classify as urgent (outage, data loss), normal or low") == [
+        "urgent",
+        "normal",
+        "low",
+    ]
+    wf = generate(
+        "Sort bug reports: classify as urgent (outage, data loss), normal or low. Urgent ones "
+        "text the on-call engineer, normal ones go to Jira"
+    )
+    assert {"sms", "jira"} <= set(tools(wf))
+    (handles,) = handles_of(wf)
+    assert {"urgent", "normal", "low"} <= handles
+
+
+def test_routing_words_after_a_label_list_end_it() -> None:
+    # "by webhook, warnings go to Slack": "by" opens no label list when kinds are routed
+    wf = generate(
+        "Sort incoming alerts: critical ones go out by webhook, warnings go to Slack, "
+        "info gets dropped"
+    )
+    assert {"webhook", "slack"} <= set(tools(wf))
+
+
+@pytest.mark.parametrize(
+    ("prompt", "tool"),
+    [
+        ("When CPU is above 90%, trigger PagerDuty", "webhook"),
+        (
+            "run a SQL query on the Postgres orders table every night and email me the totals",
+            "database",
+        ),
+        ("Look up each supplier on Bing and save a summary to Notion", "web_search"),
+        ("用百度搜索最新的行业新闻，总结后发到钉钉", "web_search"),
+        ("send the weekly newsletter through Mailchimp", "email"),
+        ("text each driver their route via Twilio", "sms"),
+        (
+            "for each prospect in the CSV, look them up on LinkedIn and draft a short intro",
+            "web_search",
+        ),
+        ("每天 9 点检查库存表，库存低于安全库存的发企业微信给采购", "google_sheets"),
+        ("学生提交作业后，用 AI 批改打分，低于 60 分的通知家长", "email"),
+        ("read the fridge sensors every 10 minutes; above 8°C, call the store manager", "phone"),
+        ("pls watch our status page n if its red for >5 min ping #ops", "slack"),
+    ],
+)
+def test_services_and_people_by_name(prompt: str, tool: str) -> None:
+    assert tool in tools(generate(prompt))
+
+
+def test_a_list_in_brackets_is_the_label_list() -> None:
+    assert labels_of("classify by product area (billing, api, dashboard)") == [
+        "billing",
+        "api",
+        "dashboard",
+    ]
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "新员工入职时，根据员工手册生成一份入职清单，发到他的飞书",
+        "Give me a morning briefing: weather and the top 5 HN stories, sent to Telegram",
+        "帮我把这篇英文论文翻成中文，再用通俗的话给高中生讲一遍",
+    ],
+)
+def test_events_rankings_and_plain_words_are_not_tests(prompt: str) -> None:
+    assert "condition" not in types(generate(prompt))
+
+
+def test_no_x_is_the_other_arm_and_rain_is_read_from_the_forecast() -> None:
+    wf = generate("如果明天有雨就提醒我带伞，没雨就不用管")
+    assert len([n for n in wf.nodes if isinstance(n, ConditionNode)]) == 1
+    assert "api" in types(wf)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    ["email each overdue customer a dunning letter", "给每位候选人写一封录用通知书"],
+)
+def test_letters_are_written(prompt: str) -> None:
+    assert "llm" in types(generate(prompt))
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "Write one LinkedIn post per blog article in the RSS feed",
+        "Create a Jira ticket per failing test in the CI report",
+    ],
+)
+def test_one_thing_per_item_is_a_loop(prompt: str) -> None:
+    assert "loop" in types(generate(prompt))
+
+
+def test_a_price_per_unit_is_no_loop() -> None:
+    assert "loop" not in types(generate("price is $5 per unit, alert me if it goes over $7"))
+
+
+def test_a_band_without_a_unit_between_two_tests_is_a_case() -> None:
+    wf = generate(
+        "员工提交报销单后，金额 500 以下自动通过，500 到 2000 经理审批，2000 以上总监审批"
+    )
+    (cond,) = [n for n in wf.nodes if isinstance(n, ConditionNode)]
+    assert {c.handle for c in cond.config.cases or []} == {"up_to_500", "500_to_2000", "from_2000"}
+
+
+@pytest.mark.parametrize(
+    ("prompt", "arms"),
+    [
+        (
+            "每天从企业微信群里收集客户反馈，判断是功能建议、bug 还是咨询，"
+            "分别记录到 Notion、Jira 和表格",
+            {"功能建议": "notion", "bug": "jira", "咨询": "google_sheets"},
+        ),
+        (
+            "Sort feedback into praise, bugs or questions, and post them to Slack, Jira and "
+            "email respectively",
+            {"praise": "slack", "bugs": "jira", "questions": "email"},
+        ),
+    ],
+)
+def test_respectively_gives_each_label_its_place(prompt: str, arms: dict[str, str]) -> None:
+    wf = generate(prompt)
+    graph = Graph(wf)
+    (cond,) = [n for n in wf.nodes if isinstance(n, ConditionNode)]
+    for c in graph.outgoing[cond.id]:
+        if c.source_handle in arms:
+            target = wf.node(c.target)
+            assert isinstance(target, ToolNode) and target.config.tool == arms[c.source_handle]
+
+
+def test_a_model_named_alone_in_an_arrow_chain_is_its_llm_step() -> None:
+    wf = generate("new PR opened -> run gpt-4o review -> if it finds secrets ping #security")
+    assert "gpt-4o" in models(wf)
+
+
+def test_paging_the_oncall_alerts_a_person() -> None:
+    assert tools(generate("error rate above 5% -> page oncall")) == ["email"]
+
+
+def test_a_count_after_a_label_list_and_what_follows_it_are_no_labels() -> None:
+    assert labels_of("负面的再细分成质量、物流、服务三类，各自统计数量") == ["质量", "物流", "服务"]
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        ("When someone buys from my Etsy shop, thank them personally by email", {"llm"}),
+        ("post the action items from each transcript to our Asana project", {"tool"}),
+        ("问诊机器人：根据症状推荐科室，遇到胸痛、昏迷等急症直接提示拨打 120", {"condition"}),
+        ("如果出现乱码、空白或报错就发邮件给我", {"condition"}),
+    ],
+)
+def test_thanks_trackers_and_lists_inside_a_test(prompt: str, expected: set[str]) -> None:
+    assert expected <= types(generate(prompt))
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "为每个新注册用户发送欢迎邮件，7 天内没有登录的再发一封召回邮件",
+        "Go through our subscribers; users who haven't opened an email in the last 90 days get "
+        "a win-back email",
+    ],
+)
+def test_something_not_done_for_a_while_is_a_test(prompt: str) -> None:
+    assert "condition" in types(generate(prompt))
+
+
+def test_air_quality_is_fetched() -> None:
+    wf = generate("Build a Telegram bot that tells users the air quality in their city")
+    assert "api" in types(wf)
+
+
+def test_a_fallback_model_is_no_step_of_its_own() -> None:
+    wf = generate("Answer tenant questions with qwen-max, fall back to glm-4; post to Slack")
+    assert models(wf) == ["qwen-max"]
+
+
+def test_a_preferred_integration_after_a_hand_off_is_still_reachable() -> None:
+    prompt = "Auto-moderate forum posts and send flagged ones for manual review"
+    prefs = UserPreferences(complexity="advanced", integrations=["slack"])
+    wf = generator.generate_workflow(planner.plan_now(prompt, prefs), prompt=prompt)
+    validate_workflow(wf)  # no step left unreachable
+    assert "slack" in tools(wf)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "tool"),
+    [
+        ("Loop over the attendee list and send each person their personalized schedule", "email"),
+        ("Send the survey link to everyone on the mailing list", "email"),
+        ("所有超过 3 天未发货的订单，逐一联系买家说明原因", "email"),
+        ("when the nightly build fails, page whoever merged last", "email"),
+    ],
+)
+def test_people_reached_without_a_channel_get_an_email(prompt: str, tool: str) -> None:
+    assert tool in tools(generate(prompt))
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "Go over last month's invoices one at a time and flag any with a missing PO number",
+        "For all open tickets older than a week, nudge the assignee on Slack",
+    ],
+)
+def test_a_filter_in_a_loop_and_a_spelled_span_are_tests(prompt: str) -> None:
+    assert "condition" in types(generate(prompt))
+
+
+def test_word_bounds_hold_for_every_alternative() -> None:
+    from pilot_planner.lexicon import en, rx
+
+    assert rx(en("alt|script")).search("prescription refills") is None
+
+
+def test_whether_it_is_one_of_several_kinds_is_a_route() -> None:
+    wf = generate(
+        "when a tenant reports an issue, figure out whether it's plumbing, electrical or other, "
+        "text the right contractor and log the job in our maintenance sheet"
+    )
+    (handles,) = handles_of(wf)
+    assert {"plumbing", "electrical"} <= handles
+    assert {"sms", "google_sheets"} <= set(tools(wf))
+
+
+def test_kinds_before_arrows_after_a_classification_are_its_arms() -> None:
+    wf = generate(
+        "triage patient messages by urgency; urgent → nurse on call via phone, routine → reply "
+        "with the booking link, refills → pharmacy by email"
+    )
+    (handles,) = handles_of(wf)
+    assert {"urgent", "routine", "refills"} <= handles
+    assert {"phone", "email"} <= set(tools(wf))
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        ("When a deal closes, generate the contract from our template and notify finance", "tool"),
+        ("用户上传发票后识别发票信息，可疑的提交人工复核", "condition"),
+    ],
+)
+def test_departments_and_manual_checks(prompt: str, expected: str) -> None:
+    assert expected in types(generate(prompt))
+
+
+def test_a_scale_in_brackets_is_no_test_and_a_call_back_is_a_phone_call() -> None:
+    wf = generate("收到差评后先判断严重程度（1-5 分），4 分及以上的电话回访，3 分以下的发道歉邮件")
+    (cond,) = [n for n in wf.nodes if isinstance(n, ConditionNode)]
+    assert cond.config.mode == "cases"
+    assert {"phone", "email"} <= set(tools(wf))
+
+
+def test_kinds_with_an_aside_in_brackets_still_route() -> None:
+    wf = generate(
+        "Collect NPS responses daily; detractors (0-6) get a follow-up email from support, "
+        "passives (7-8) get a thank-you email, promoters (9-10) get a referral ask on Slack"
+    )
+    (handles,) = handles_of(wf)
+    assert {"detractors", "passives", "promoters"} <= handles
+
+
+def test_emailing_someone_is_an_email() -> None:
+    assert "email" in tools(generate("reorder the low items by emailing the supplier"))
+
+
+def test_tiers_named_by_level_and_people_by_title() -> None:
+    assert labels_of("把会员按消费金额分成高、中、低三档") == ["高", "中", "低"]
+    wf = generate("每季度末汇总各部门的预算执行情况，超支的部门单独列出来，生成报告发给 CFO")
+    assert "condition" in types(wf) and "email" in tools(wf)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "tool"),
+    [
+        ("every friday email anyone who hasn't submitted their timesheet", "email"),
+        ("remind the ones without a receipt on Slack", "slack"),
+        ("text customers whose orders are still pending", "sms"),
+    ],
+)
+def test_a_step_on_the_items_in_a_state_runs_in_a_test(prompt: str, tool: str) -> None:
+    wf = generate(prompt)
+    (cond,) = [n for n in wf.nodes if isinstance(n, ConditionNode)]
+    graph = Graph(wf)
+    sends = [n for n in wf.nodes if isinstance(n, ToolNode) and n.config.tool == tool]
+    assert sends and cond.id in graph.ancestors(sends[0].id)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected", "absent"),
+    [
+        ("every Sunday look at my Strava runs and suggest next week's plan", "api", "condition"),
+        ("商品上新时，自动生成三个平台的文案，发到飞书", "llm", "condition"),
+    ],
+)
+def test_services_read_from_and_events_said_with_shi(
+    prompt: str, expected: str, absent: str
+) -> None:
+    got = types(generate(prompt))
+    assert expected in got and absent not in got
+
+
+def test_that_person_is_a_person_to_notify() -> None:
+    wf = generate("When a lead's score goes above 80, assign them to a rep and notify that rep")
+    assert "email" in tools(wf)
+
+
+def test_star_bands_route_and_new_items_after_a_fetch_loop() -> None:
+    wf = generate(
+        "Auto-reply to app reviews: 4-5 stars get a thank-you, 1-3 stars get an apology and a "
+        "Slack alert to the manager"
+    )
+    (cond,) = [n for n in wf.nodes if isinstance(n, ConditionNode)]
+    assert cond.config.mode == "cases"
+    wf = generate("Poll our blog's RSS feed and, for each new post, write a summary for Airtable")
+    assert "loop" in types(wf)
+
+
+def test_routing_to_a_list_of_places_names_the_labels() -> None:
+    assert labels_of("判断意图后路由到售前或售后") == ["售前", "售后"]
+
+
+def test_incomplete_ones_sent_back_are_a_test() -> None:
+    wf = generate("把客户上传的证件照片做 OCR，信息不完整的退回补充，完整的存入 CRM")
+    assert "condition" in types(wf) and "database" in tools(wf)

@@ -90,10 +90,12 @@ _ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z0-9.-]+")
 _PHONE = re.compile(r"(?<!\d)(?:\+?\d{1,3}[\s-]?)?1[3-9]\d{9}(?!\d)|\+\d{8,15}")
 _LABEL_LIST = re.compile(
     # "question classifier: billing / tech / sales -> …": the labels follow the colon
-    r"(?:into|as|between|by|(?:classifier|router)\s*:)\s+(?P<en>[\w\s,/'-]+?)"
+    r"(?:into|as|between|by|(?:classifier|router)\s*:|(?:whether|if)\s+(?:it'?s|it\s+is|this\s+is|"
+    r"they'?re|they\s+are)(?:\s+an?)?)\s+(?P<en>[\w\s,/'-]+?)"
     r"(?=$|[.;:，。；]|\s*(?:-+>|→|=>)|\s+(?:and\s+then|then)"
     r"|,?\s+and\s+(?:route|send|forward|post|move|assign|escalate|notify|email|put)\w*(?![\w-]))"
-    r"|(?:分为|分成|归为|分类为|分类成|判断是(?!不是|否)|标记为|(?:意图|类别|类型|分类|分类器|路由)[：:])"
+    r"|(?:分为|分成|归为|分类为|分类成|判断是(?!不是|否)|标记为|(?:意图|类别|类型|分类|分类器|路由)[：:]|"
+    r"(?:路由|分流|分发)(?:到|给))"
     r"(?P<zh>[\u4e00-\u9fffA-Za-z、，,和或与及/ ]+)",
     re.IGNORECASE,
 )
@@ -129,6 +131,16 @@ def target_language(text: str) -> tuple[str, str] | None:
 
 def labels_of(text: str) -> list[str]:
     """Labels listed for a classification ("into urgent, normal or spam")."""
+    # "emergency (leak, no heat)": the aside says what the label covers, it is no label;
+    # "by product area (billing, api, dashboard)": unless the list is the aside
+    found = _labels(re.sub(r"\s*[(（][^()（）]*[)）]", "", text))
+    aside = re.search(r"[(（]([^()（）]*)[)）]", text)
+    if not found and aside is not None and re.search(r"[,，、/]|\sor\s", aside.group(1)):
+        found = _labels("into " + aside.group(1))
+    return found
+
+
+def _labels(text: str) -> list[str]:
     m = _LABEL_LIST.search(text)
     if not m:
         return []
@@ -136,6 +148,19 @@ def labels_of(text: str) -> list[str]:
     parts = re.split(r",|，|、|/|\s+or\s+|\s+and\s+|和|或|与|及|还是", raw)
     labels: list[str] = []
     for part in parts:
+        if re.search(r"(?i)(?<![a-z])(?:go|goes|gets?|are|is|should|will|get)(?![a-z])", part):
+            break  # "by webhook, warnings go to Slack": what follows is routing, not labels
+        if re.match(
+            r"(?i)\s*(?:reply|respond|send|post|email|notify|forward|create|open|log|save|store|"
+            r"draft|write|then|dispatch|assign|route|escalate|alert|ping)(?![a-z])",
+            part,
+        ):
+            break  # "whether it's a bug and reply": what is done next, not a label
+        if re.match(
+            r"\s*(?:分别|各自|记录|存到|存入|写入|发到|发给|转给|推送|通知|同步|交给|建|统计|汇总|然后)",
+            part,
+        ):
+            break  # "…还是咨询，分别记录到 Notion": what is done with them, not a label
         words = part.strip().lower()
         words = re.sub(r"^(?:the|an?)\s+", "", words)
         words = re.sub(r"\s+(?:ones?|emails?|messages?|tickets?|categories|category)$", "", words)
@@ -147,6 +172,8 @@ def labels_of(text: str) -> list[str]:
             r"\1",
             words,
         )
+        # "服务三类", "低三档": the count of kinds closes the list
+        words = re.sub(r"(?:[一二三四五六七八九十两几\d]+)?(?:类|种|档|级|层|组)$", "", words)
         words = re.sub(r"(?:类|的|邮件|工单|消息)$", "", words)
         if re.match(r"其他|其余|其它|剩下|others?$|the rest$|everything else$", words):
             continue  # the other arm is the branch's default, not a label
@@ -205,10 +232,17 @@ def _is_sink(text: str, start: int, end: int, name: str) -> bool:
         return True
     if name == "email" and re.match(r"(?i)\s*(?:please\s+)?send(?![a-z])", text[:start]):
         return True  # "send each subscriber a personalized email"
-    if name == "email" and re.search(r"(?i)(?<![a-z])gets?\s+an?\s+(?:[\w-]+\s+){0,2}$", before):
+    if name == "email" and re.search(
+        r"(?i)(?<![a-z])gets?\s+(?:an?|the|our|their|his|her|my)\s+(?:[\w-]+\s+){0,2}$", before
+    ):
         return True  # "warm leads get a follow-up email"
     if name == "email" and (
-        re.match(r"\s+(?:it|them|me|him|her|us|the|a|an|to)\b", after, re.I)
+        re.match(
+            r"\s+(?:it|them|me|him|her|us|the|a|an|to|anyone|everyone|everybody|all|those|each|"
+            r"every|any|our|my|their|his|your)\b",
+            after,
+            re.I,
+        )
         or (
             text[start:end].lower() in ("email", "e-mail")
             and re.search(r"(?i)(?:^|(?<![a-z])(?:and|then|also|please|to)|[,;])\s*$", before)
@@ -292,6 +326,10 @@ def detect(text: str, offset: int, *, allow: frozenset[str] | None = None) -> De
             sources.append(name)
     if _PHONE.search(text) and "sms" not in seen_tools and re.search(r"(?i)sms|短信|text", text):
         add("tool", "sms", _PHONE.search(text).start())  # type: ignore[union-attr]
+    emailing = re.search(r"(?i)(?<![a-z])(?:by|via|through|and|then)\s+e-?mailing\s+\w", text)
+    if emailing and "email" not in seen_tools:
+        seen_tools.add("email")  # "reorder them by emailing the supplier"
+        add("tool", "email", emailing.start())
     address = _ADDRESS.search(text)
     if address and "email" not in seen_tools and SEND.search(text[: address.start()]):
         seen_tools.add("email")  # "alert ops@example.com": an address is where mail goes

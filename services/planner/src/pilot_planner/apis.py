@@ -21,6 +21,9 @@ _WEATHER = rx(
     r"(?<![A-Za-z])temperature\s+(?:in|at|of|for)\s+(?=(?-i:[A-Z]))",
     "天气",
     "气温",
+    # "如果明天有雨", "if it rains tomorrow": the forecast is what is read
+    "(?:明天|今天|后天|今晚|周末)[\u4e00-\u9fff]{0,2}?(?:有雨|下雨|降雨|下雪|降温|高温)",
+    en(r"(?:rains?|snows?|storms?)\s+(?:tomorrow|today|tonight|this\s+weekend)"),
 )
 _FX = rx(
     en(r"exchange\s+rates?"),

@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 
 from .actions import Action, detect
-from .lexicon import IF, TRIGGER_EVENT, UNLESS, ZH_THEN, en, rx
-from .predicates import analyze_predicate, has_comparison
+from .lexicon import IF, MEASURE, TRIGGER_EVENT, UNLESS, ZH_THEN, en, rx
+from .predicates import analyze_predicate, comparison_end, has_comparison
 
 # "出现 OOM 就告警", "包含敏感词则…": whether something shows up is the test
 _APPEARS = rx("出现", "包含", "含有", "带有", "提到", "命中", "匹配到?")
@@ -57,6 +57,8 @@ FILTER = rx(
         r"headlines|news|rows)\s+(?:about|that|which|with|where|mentioning|related\s+to|on)"
     ),
     en(r"filter\s+(?:out|for|by)"),
+    # "flag any with a missing PO number", "flag the ones without a receipt"
+    en(r"flag\s+(?:any|the\s+ones|those|ones|all)\s+(?:with|that|which|where|missing|without)"),
     en(r"ignore\s+(?:the\s+)?(?:ones|those|items)\s+(?:that|which|about|with)"),
     "只保留",
     "筛选出?",
@@ -76,17 +78,27 @@ TOP_N = rx(
 # "已过期的用 Telegram 提醒我", "差评就…的": a clause opening with a state and 的 applies
 # its action to the items in that state
 QUALIFIER = re.compile(
-    r"(?P<p>(?:(?:已|未|没有?|不|超过|大于|小于|低于|高于|逾期|过期|失败|异常|重要|紧急|差评|好评|负面|"
+    # "金额不符的发邮件": a short subject may come before the state
+    r"(?P<p>(?:[\u4e00-\u9fff]{0,3}?(?:已|未|没有?|不|超支|超标|亏损|缺勤|迟到|超过|大于|小于|低于|高于|逾期|过期|失败|异常|重要|紧急|差评|好评|负面|"
     r"正面|符合|满足|包含|含有|涉及|属于)[\u4e00-\u9fffA-Za-z0-9%]{0,8}?|有(?!新)[\u4e00-\u9fff]{1,6}?))的"
     # "截止日期在明天之前的", "金额1000以上的": a bound
     r"|(?P<bound>[\u4e00-\u9fffA-Za-z0-9%]{1,10}?(?:之前|以前|之后|以后|以上|以下|以内))的"
     # "7 天内到期的", "30日内过期的": a time bound on a deadline
-    r"|(?P<due>\d+\s*(?:天|日|小时|周|个月)内[\u4e00-\u9fff]{0,2}?(?:到期|过期|截止|失效))的"
+    r"|(?P<due>\d+\s*(?:天|日|小时|周|个月)(?:内|以上|之内)[\u4e00-\u9fff]{0,2}?(?:到期|过期|截止|失效|"
+    r"(?:没有?|未|不)[\u4e00-\u9fff]{1,4}?))的"
     # "overdue ones get a reminder", "unpaid invoices go to finance"
-    r"|(?i:(?P<en>overdue|expired|late|unpaid|failed|inactive|stale|invalid|duplicate|"
-    r"high[\s-]risk|low[\s-]risk|high[\s-]value|flagged|suspicious)\s+(?:ones?|items?|tasks?|"
+    r"|(?i:(?P<en>(?:overdue|expired|late|unpaid|failed|inactive|stale|invalid|duplicate|"
+    r"high[\s-]risk|low[\s-]risk|high[\s-]value|flagged|suspicious|delayed|strong|weak|"
+    r"promising|relevant|irrelevant|matching|unanswered|unresolved)\s+(?:ones?|items?|tasks?|"
     r"orders?|invoices?|tickets?|entries|records?|rows?|emails?|messages?|users?|customers?|"
-    r"accounts?|payments?|transactions?)(?![A-Za-z]))"
+    r"accounts?|payments?|transactions?|shipments?|candidates?|applicants?|leads?)"
+    # "users who haven't logged in for 7 days get …"
+    r"|(?:users?|customers?|members?|subscribers?|those|anyone|people|ones|students?|leads?)\s+"
+    r"(?:who|that)\s+(?:haven't|hasn't|have\s+not|has\s+not|didn't|did\s+not)\s+[\w\s-]{1,24}?"
+    r"(?:in|within|for)\s+(?:the\s+(?:last|past)\s+)?\d+\s+(?:days?|hours?|weeks?|months?)"
+    # "anything marked delayed, …", "ones flagged as spam go …"
+    r"|(?:anything|everything|any|those|ones|items?|entries|rows)\s+(?:that\s+(?:is|are)\s+)?"
+    r"(?:marked|flagged|labell?ed|tagged|rated|classified)\s+(?:as\s+)?[\w-]+)(?![A-Za-z]))"
 )
 DROP = rx(en("out"), en("ignore"), "掉", "排除")
 SELECTIVE = rx(
@@ -120,6 +132,7 @@ DISPOSITION = rx(
     ),
     en(r"go(?:es)?\s+to"),
     "删除",
+    "退回|驳回|打回",
     "标记",
     "标出",
     "标红",
@@ -176,7 +189,7 @@ def noun_after(text: str) -> str:
     if words and re.match(r"\s*(?:of\s+)?(?:the\s+|our\s+)?[A-Za-z]", text):
         return " ".join(words)
     zh = re.match(
-        r"\s*(?:一)?(?:个|条|篇|位|封|份|项|件|张|家|名|行)?([\u4e00-\u9fff]{1,4}?)(?:[，,的里中]|进行|检查|生成|做|并|$)",
+        rf"\s*(?:一)?{MEASURE}?([\u4e00-\u9fff]{{1,4}}?)(?:[，,的里中]|进行|检查|生成|做|并|$)",
         text,
     )
     return zh.group(1) if zh else "items"
@@ -206,7 +219,9 @@ def split_condition(text: str) -> tuple[int, int, int, bool, bool] | None:
         negated = UNLESS.fullmatch(marker.group()) is not None
         when = _WHEN.fullmatch(marker.group()) is not None
         p_start = marker.end()
-        zh = ZH_THEN.search(text, p_start)
+        zh = ZH_THEN.search(text, p_start) or re.compile("直接(?=[\u4e00-\u9fff])").search(
+            text, p_start
+        )
         if zh:
             return p_start, zh.start(), zh.end(), negated, when
         at = _consequent_at(text, p_start)
@@ -232,6 +247,15 @@ def split_condition(text: str) -> tuple[int, int, int, bool, bool] | None:
         short_test = short_test or (
             zh.group() in ("时", "的时候", "的话") and not TRIGGER_EVENT.search(head)
         )
+        # "玩家说充值没到账的就…": the ones a relative clause picks are tested
+        short_test = short_test or (
+            zh.group() in ("就", "则", "便")
+            and head.rstrip().endswith("的")
+            and len(head.strip()) <= 16
+            and not TRIGGER_EVENT.search(head)
+        )
+        # "是提问就起草回复": what kind it is, even when the kind names an event
+        short_test = short_test or re.fullmatch(r"\s*(?:是|属于)[^，,。]{1,8}", head) is not None
         if predicate is not None and (
             predicate.kind != "yesno" or (short_test and bool(head.strip()))
         ):
@@ -240,6 +264,15 @@ def split_condition(text: str) -> tuple[int, int, int, bool, bool] | None:
             # "新案件录入数据库时…": the event starts the run; where it happens is the source
             return 0, zh.start(), zh.end(), False, True
     if has_comparison(text):
+        # "above $10k the CFO gets an email": the comparison opens the clause and what
+        # follows it is what to do
+        opened = comparison_end(text)
+        if (
+            opened is not None
+            and opened < len(text)
+            and (detect(text[opened:], 0).actions or DISPOSITION.search(text[opened:]))
+        ):
+            return 0, opened, opened, False, False
         cut = re.search(r"的(?=[\u4e00-\u9fff])|[,，]", text)
         if cut:
             return 0, cut.start(), cut.end(), False, False

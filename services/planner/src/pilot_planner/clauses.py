@@ -34,7 +34,10 @@ class Clause:
 
 def blank_opaque(prompt: str) -> str:
     """`prompt` with URLs, addresses, channels, decimals and model names blanked out."""
-    return _OPAQUE.sub(lambda m: "x" * len(m.group()), prompt)
+    # a channel keeps its "#": "ping #ops" still says where the message goes
+    return _OPAQUE.sub(
+        lambda m: ("#" if m.group().startswith("#") else "x") + "x" * (len(m.group()) - 1), prompt
+    )
 
 
 def _pieces(sentence: str) -> list[tuple[int, int]]:
@@ -52,6 +55,18 @@ def _pieces(sentence: str) -> list[tuple[int, int]]:
     for m in IF.finditer(sentence):
         if m.start() > 0 and not _inside_word_pair(sentence, m.start()):
             cuts.add(m.start())
+    # "如果出现胸痛、呼吸困难就…": a list inside a condition, up to its consequence, is
+    # part of that condition
+    for m in IF.finditer(sentence):
+        then = re.compile(r"[，,。；;]|就|则|直接|立即|马上|时").search(sentence, m.end())
+        if then is not None and then.group() not in "，,。；;":
+            cuts -= {
+                c for c in cuts if m.end() < c < then.start() and "、" in sentence[c - 1 : c + 1]
+            }
+    # "classify as emergency (leak, no heat), routine or cosmetic": an aside in brackets
+    # is part of the clause around it
+    for m in re.finditer(r"[(（][^()（）]{0,80}[)）]", sentence):
+        cuts -= {c for c in cuts if m.start() < c < m.end()}
     ordered = sorted(cuts)
     return [(a, b) for a, b in itertools.pairwise(ordered) if b > a]
 

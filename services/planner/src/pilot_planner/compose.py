@@ -36,7 +36,7 @@ _MESSAGING = frozenset(
 _MESSAGE = rx(
     en(
         r"(?:welcome|greeting|reminder|thank[\s-]?you|invitation|follow[\s-]?up|birthday|"
-        r"apolog|congratulat|outreach|personali[sz]ed)\w*"
+        r"apolog|congratulat|outreach|personali[sz]ed|personally|thank)\w*"
     ),
     "欢迎",
     "祝福",
@@ -69,6 +69,17 @@ class Flow:
 def _maybe(expression: str) -> str:
     """`nodes.x.output` -> `(nodes.x or {}).output`: None, not an error, when x was skipped."""
     return re.sub(r"^nodes\.(\w+)\.", r"(nodes.\1 or {}).", expression)
+
+
+def _band(left: str, p: Predicate) -> str:
+    """The test of one band of a number (a sandboxed expression)."""
+
+    def n(v: float) -> str:
+        return str(int(v)) if v.is_integer() else str(v)
+
+    if p.upper is not None:
+        return f"{left} >= {n(p.value)} and {left} <= {n(p.upper)}"
+    return f"{left} {p.op} {n(p.value)}"
 
 
 def _expr(template: str) -> str:
@@ -161,6 +172,8 @@ class Composer:
             flow = self.tool(chat, flow)  # a chat-triggered workflow answers in that chat
         for name in ctx.preferred_integrations:
             if name not in self.sent:
+                if not flow.tails and flow.ended is not None:
+                    flow = flow.ended  # after a hand-off the path it left still sends
                 flow = self.tool(name, flow)
         if flow.tails:
             self.output(flow)
@@ -403,13 +416,21 @@ class Composer:
         self, p: Predicate, flow: Flow, branch: Branch
     ) -> tuple[dict[str, Any], str]:
         ctx = self.ctx
+        if p.kind == "threshold" and branch.tiers:
+            left = self.subject(p, flow)
+            cases = [{"handle": label, "when": _band(left, t)} for label, t in branch.tiers.items()]
+            return (
+                {"cases": cases, "default_handle": "other"},
+                ctx.t(f"{p.subject.capitalize()} band", f"{p.subject} 区间"),
+            )
         if p.kind == "threshold":
             left = self.subject(p, flow)
             value: float | str = int(p.value) if p.value.is_integer() else p.value
             if p.open_limit:
                 value = "input." + self.fields.declare_limit(p.subject)
+            expression = _band(left, p) if p.upper is not None else f"{left} {p.op} {value}"
             return (
-                {"expression": f"{left} {p.op} {value}"},
+                {"expression": expression},
                 ctx.t(f"{p.subject.capitalize()} {p.op} {value}?", f"{p.subject} {p.op} {value}？"),
             )
         if p.kind == "not_found":

@@ -14,7 +14,7 @@ from pilot_shared.contracts import Entity
 
 
 def _word(pattern: str) -> str:
-    return rf"(?<![A-Za-z0-9_]){pattern}(?![A-Za-z0-9_])"
+    return rf"(?<![A-Za-z0-9_])(?:{pattern})(?![A-Za-z0-9_])"
 
 
 # Canonical integration names and what a prompt may call them. Order matters: longer names
@@ -35,12 +35,16 @@ INTEGRATION_PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             _word(r"e-?mails?"),
             _word("inbox"),
             _word("mailbox(?:es)?"),
+            _word(r"mailing\s+lists?"),
             # mail services named for the mail itself: "my unread gmail"
             _word("gmail"),
             _word(r"outlook(?=\s+(?:mail|inbox|e-?mails?))"),
+            # mail senders by product name
+            _word(r"mailchimp|sendgrid|mailgun|postmark|amazon\s+ses"),
         ),
     ),
-    ("webhook", (_word("webhooks?"),)),
+    # alerting and automation services take events over a webhook
+    ("webhook", (_word("webhooks?"), _word(r"pagerduty|opsgenie|zapier|ifttt|make\.com"))),
     ("discord", (_word("discord"),)),
     ("telegram", (_word("telegram"),)),
 )
@@ -77,9 +81,32 @@ _MODEL = re.compile(
     _word(
         r"(?:gpt-?4o(?:[-\s]mini)?|gpt-?4\.1(?:-mini|-nano)?|gpt-?4(?:-turbo)?|gpt-?3\.5(?:-turbo)?"
         r"|claude(?:-[a-z0-9.]+)*|qwen[0-9.]*(?:-[a-z0-9.]+)*|deepseek(?:-[a-z0-9.]+)*"
-        r"|llama-?[0-9.]+(?:-[a-z0-9.]+)*|gemini(?:-[a-z0-9.]+)+|mistral(?:-[a-z0-9.]+)*)"
+        r"|llama-?[0-9.]+(?:-[a-z0-9.]+)*|gemini(?:-[a-z0-9.]+)+|mistral(?:-[a-z0-9.]+)*"
+        # vendors' families, named with a version or size ("glm-4", "yi-large",
+        # "moonshot-v1-8k", "ernie-4.0", "doubao-pro-32k", "o3-mini")
+        r"|(?:chat)?glm-?[0-9][a-z0-9.]*(?:-[a-z0-9.]+)*|yi-(?:large|medium|lightning|spark|"
+        r"vision|[0-9][a-z0-9.]*)(?:-[a-z0-9.]+)*|moonshot-v[0-9][a-z0-9.]*(?:-[a-z0-9.]+)*"
+        r"|kimi(?:-[a-z0-9.]+)*|ernie(?:-?bot)?(?:-[a-z0-9.]+)*|doubao(?:-[a-z0-9.]+)*"
+        r"|baichuan[0-9]*(?:-[a-z0-9.]+)*|hunyuan(?:-[a-z0-9.]+)*|abab[0-9][a-z0-9.]*(?:-[a-z0-9.]+)*"
+        r"|minimax-[a-z0-9.]+(?:-[a-z0-9.]+)*|mixtral(?:-[a-z0-9.]+)*|gemma-?[0-9][a-z0-9.]*"
+        r"(?:-[a-z0-9.]+)*|phi-[0-9][a-z0-9.]*(?:-[a-z0-9.]+)*|command-r(?:-plus)?|grok-?[0-9]"
+        r"[a-z0-9.]*(?:-[a-z0-9.]+)*|o[134](?:-mini|-preview|-pro)?|internlm[0-9]*(?:-[a-z0-9.]+)*"
+        r"|spark-(?:lite|pro|max|[0-9][a-z0-9.]*)|step-[0-9][a-z0-9.]*(?:-[a-z0-9.]+)*)"
     ),
     re.IGNORECASE,
+)
+# A model named by what is said around it, for families not listed above: "use acme-3
+# to …", "用 foo-v2 写", "the zeta-7b model".
+_MODEL_IN_CONTEXT = re.compile(
+    r"(?i)(?:(?<![A-Za-z])(?:use|using|with|via|run\s+on|用|使用|调用|采用|通过)\s*"
+    r"(?P<a>[a-z][a-z]+-v?[0-9][a-z0-9.]*(?:-[a-z0-9.]+)*)(?![A-Za-z0-9_])"
+    r"|(?<![A-Za-z0-9_])(?P<b>[a-z][a-z]+-v?[0-9][a-z0-9.]*(?:-[a-z0-9.]+)*)\s*"
+    r"(?:(?<![A-Za-z])models?(?![A-Za-z])|模型|大模型))"
+)
+# Versioned names that are not models.
+_NOT_MODELS = re.compile(
+    r"(?i)^(?:utf|iso|sha|md|base|covid|rfc|ipv|http|tls|ssl|win|windows|ubuntu|debian|python|"
+    r"node|php|es|ecma|mp|vue|react|angular|java|jdk|ie|usb|wifi|pm|sars|h|x|v|top)-"
 )
 _MODEL_NAMES_ZH: dict[str, str] = {
     "通义千问": "qwen-plus",
@@ -159,6 +186,12 @@ def extract_entities(prompt: str) -> list[Entity]:
             )
         )
         mask(m)
+    for m in list(_MODEL_IN_CONTEXT.finditer(text)):
+        name = m.group("a") or m.group("b")
+        if name and not _NOT_MODELS.match(name):
+            start = m.start("a") if m.group("a") else m.start("b")
+            found.append(_Found(start, Entity(kind="model", value=name.lower(), text=name)))
+            text = text[:start] + " " * len(name) + text[start + len(name) :]
     for zh_name, model in _MODEL_NAMES_ZH.items():
         for m in list(re.finditer(zh_name, text)):
             found.append(_Found(m.start(), Entity(kind="model", value=model, text=zh_name)))

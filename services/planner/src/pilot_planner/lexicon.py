@@ -10,7 +10,8 @@ import re
 
 
 def en(pattern: str) -> str:
-    return rf"(?<![A-Za-z]){pattern}(?![A-Za-z])"
+    # grouped, so that both bounds hold for every alternative of "a|b|c"
+    return rf"(?<![A-Za-z])(?:{pattern})(?![A-Za-z])"
 
 
 def rx(*patterns: str) -> re.Pattern[str]:
@@ -61,6 +62,8 @@ IF = rx(
     "一旦",
     "倘若",
     "当(?=[^，,。；;]*?(?:时|的时候))",
+    # "遇到胸痛等急症直接提示拨打 120": what is met with is the test
+    "(?:遇到|碰到)(?=[^，,。；;]{1,16}?(?:就|则|时|的话|直接|立即|马上))",
 )
 UNLESS = rx(en("unless"), "除非")
 # "check whether it is risky", "判断是否有风险": the question a later clause branches on
@@ -98,13 +101,15 @@ OTHERWISE = rx(
     "不是的话",
     "不是(?:就|则)",
     "没有的话",
+    # "有雨就提醒我，没雨就不用管": "no X" is the other arm
+    "没(?:有)?[\u4e00-\u9fff]{1,2}?(?:就|的话)",
     "没有(?:就|则)",
     "不满足(?:的话|时)?",
     "如果没有",
 )
 # Where a Chinese condition's predicate ends and its consequence starts.
 ZH_THEN = re.compile(
-    r"的话(?![术题筒费])|的时候|(?<=[\u4e00-\u9fff0-9%])(?<![及实同准临定按随暂平小当])时(?![间候刻效长段区代])"
+    r"(?<!通俗)(?<!白)(?<!简单)(?<!几句)(?<!一句)(?<!客套)(?<!好听)(?<!暖心)的话(?![术题筒费])|的时候|(?<=[\u4e00-\u9fff0-9%])(?<![及实同准临定按随暂平小当])时(?![间候刻效长段区代])"
     r"|就|则|那么|便(?!宜|利|于)|立即|立刻|马上|即刻"
 )
 # Comparisons that make a predicate a threshold.
@@ -147,6 +152,9 @@ COMPARATORS: tuple[tuple[str, re.Pattern[str]], ...] = (
             en(r"(?:more|greater|higher|larger|bigger)\s+than"),
             en(r"rises?\s+(?:above|over)"),
             en(r"goes\s+(?:above|over)"),
+            # "spending passes $400", "tops 1k", "crosses 90%": a number it goes beyond
+            # (not "top 5 stories": a ranking)
+            en(r"(?:pass(?:es|ed)?|tops|topped|crosse[sd]|cross|hits?|breaks?)(?=\s+[$¥€£]?\s*\d)"),
             en(r"older\s+than"),
             en(r"longer\s+than"),
             # "tickets still open after 48 hours": how long a state lasted
@@ -161,6 +169,9 @@ COMPARATORS: tuple[tuple[str, re.Pattern[str]], ...] = (
             "多于",
             "涨破",
             "突破",
+            # "比昨天少了 20% 以上", "环比下降 30%": a change by at least that much
+            r"(?:少了|减少了?|下降了?|降了|下跌了?|跌了|掉了|多了|增加了?|增长了?|上涨了?|涨了|升了)"
+            r"(?=\s*[\d一二三四五六七八九十两半])",
             ">",
         ),
     ),
@@ -212,9 +223,30 @@ TRIGGER_EVENT = rx(
     "提问",
     "咨询",
     "发来",
+    # what a person does that starts a run: "新员工入职时", "用户注册后", "when a guest books"
+    "上新|上架|到货|签收|发货",
+    "入职",
+    "注册",
+    "下单",
+    "付款",
+    "签约",
+    "报名",
+    "留资",
+    "预约",
+    "退订",
+    en(
+        r"(?:joins?|onboards?|books?|subscribes?|unsubscribes?|checks?\s+out|places?\s+an?\s+order)"
+    ),
+    en(r"leaves?\s+(?:a|an)\s+(?:review|comment|rating|message)"),
 )
 
 # --- loops and schedules ----------------------------------------------------------------
+
+# Chinese measure words: "每一套房", "逐笔", "每个" (not 次 or 期: "每次" is every time)
+MEASURE = (
+    "(?:个|条|篇|位|封|份|项|件|张|家|名|行|笔|套|台|只|间|栋|"
+    "辆|门|节|场|单|批|段|首|页|款|所|座|支|户|组)"
+)
 
 _TIME_UNITS_EN = (
     r"(?:day|morning|evening|night|afternoon|hour|minute|week|weekday|month|year|quarter|"
@@ -240,21 +272,25 @@ LOOP = rx(
     en(r"in\s+(?:a\s+)?batch(?:es)?"),
     en(r"each"),
     en(r"every"),
-    "对(?:于)?每(?:一)?(?:个|条|篇|位|封|份|项|件|张|家|名|行)?",
+    f"对(?:于)?每(?:一)?{MEASURE}?",
     en(r"one\s+at\s+a\s+time"),
+    # "write one LinkedIn post per article", "a Jira ticket per failing test": one thing
+    # made for each item (not "$5 per unit" or "per our policy")
+    en(
+        r"(?:one|a|an|a\s+separate|its\s+own)\s+(?:[\w-]+\s+){0,3}?per(?=\s+(?!day|week|month|"
+        r"hour|year|minute|second|cent|annum|capita|our|the|my|your|their|this|that)[a-z])"
+    ),
     en(r"individually"),
     "遍历",
     "挨个",
     "一(?:个|条|封|篇)(?:一)?(?:个|条|封|篇)(?=地|的|[\u4e00-\u9fff])",
     "分别(?=对|给|为|发|调用|处理|生成|分析|总结)",
-    "逐条",
-    "逐个",
     "逐一",
-    "逐封",
-    "逐篇",
+    # "逐条", "逐笔核对", "逐张处理": one at a time, by any measure word
+    f"逐{MEASURE}",
     "依次",
     "批量",
-    "每(?:一)?(?:个|条|篇|位|封|份|项|件|张|家|名|行)",
+    f"每(?:一)?{MEASURE}",
 )
 # Words that gather a loop's results: the step that says them runs after the loop.
 AGGREGATE = rx(
@@ -307,9 +343,11 @@ RETRIEVAL = rx(
     "知识库",
     # a document is looked things up in only when the prompt says so ("根据产品文档回答"),
     # not when it is the input ("把需求文档拆解成任务")
-    "(?:根据|基于|依据|参考|检索|查询|查阅|查|搜索|从|用|在|对照|按照?)[\u4e00-\u9fffA-Za-z ]{0,8}?"
+    "(?:根据|基于|依据|参考|检索|查询|查阅|查|搜索|从|用|在|对照|按照?)"
+    "[\u4e00-\u9fffA-Za-z ]{0,12}?"
     "(?:文档|手册|说明书|指南|制度|规范|政策文件|资料|条文|条款库?|法规|法条|章程|目录|价目表|"
-    "评分标准|信息表|文献库)",
+    "评分标准|信息表|文献库|汇编|须知|指引|细则|守则|白皮书|百科|知识点|题库|案例库|话术库|模板库?|"
+    "FAQ|faq|Q&A)",
     # "using the benefits PDF", "from our course catalog": a reference to answer from
     en(
         r"(?:using|based\s+on|from|according\s+to|per)\s+(?:the\s+|our\s+|a\s+|this\s+)?"
@@ -325,6 +363,9 @@ RETRIEVAL = rx(
     ),
     en(r"(?:pdf|document|paper|file)\s+library"),
     "(?:文档|手册|资料)(?:库|中心)",
+    # references named without a lookup verb: "数据字典", "品牌写作规范", "a glossary"
+    "数据字典|术语表|词汇表|(?:写作|品牌|编码|代码|设计|编辑|排版|文案|命名|开发)规范|风格指南|知识手册",
+    en(r"data\s+dictionar(?:y|ies)|glossar(?:y|ies)|style\s+sheets?|code\s+of\s+conduct"),
     "常见问题",
     "帮助中心",
     "资料库",
@@ -374,6 +415,18 @@ HTTP = rx(
         r"(?:page|site|portal|docket|status\s+page|url)s?"
     ),
     en(r"arxiv|pubmed|crossref|semantic\s+scholar"),
+    # a service's data read from it: "my Strava runs", "from Google Analytics"
+    en(
+        r"(?:from|in|on|via|my|our)\s+(?:my\s+|our\s+)?(?:strava|shopify|"
+        r"google\s+analytics|ga4|mixpanel|amplitude|google\s+ads|meta\s+ads|facebook\s+ads|"
+        r"youtube|reddit|product\s+hunt|app\s+store|play\s+store|fitbit|garmin|spotify)"
+    ),
+    # air quality and the like come from a public API
+    en(r"air\s+quality|aqi|pollen\s+(?:count|levels?)|uv\s+index"),
+    "空气质量|PM2\\.5|AQI",
+    # devices report over an API: "read the temperature sensors", "读取传感器数据"
+    en(r"sensors?|iot\s+(?:hub|platform|devices?)|telemetry"),
+    "传感器",
     "监控[\u4e00-\u9fff]{0,6}(?:页面|网站|官网|主页)",
     "网站",
     "网页",
@@ -385,6 +438,8 @@ HTTP = rx(
     "下载",
     "请求",
     "天气",
+    "(?:明天|今天|后天|今晚|周末)[\u4e00-\u9fff]{0,2}?(?:有雨|下雨|降雨|下雪|降温|高温)",
+    en(r"(?:rains?|snows?|storms?)\s+(?:tomorrow|today|tonight|this\s+weekend)"),
     "汇率",
     "股价",
     "币价",
@@ -420,12 +475,19 @@ LLM_OPS: tuple[tuple[str, re.Pattern[str]], ...] = (
             "要点",
             "汇总",
             "简报",
+            en(r"gist|takeaways?|lessons\s+learned|highlights\s+of|what\s+changed"),
+            "概述|梳理|复盘",
         ),
     ),
     (
         "classify",
         rx(
             en(r"classif\w*"),
+            # "figure out whether it's plumbing, electrical or other": a choice of kinds
+            en(
+                r"(?:figure\s+out|determine|decide|work\s+out|judge|tell)\s+(?:whether|if)\s+"
+                r"(?:it'?s|it\s+is|this\s+is|they'?re|they\s+are)"
+            ),
             en(r"router"),
             "分类器",
             en(r"categori[sz]\w*"),
@@ -545,6 +607,20 @@ LLM_OPS: tuple[tuple[str, re.Pattern[str]], ...] = (
                 r"review\s+(?:the|this|these|each|every|all|it|them|pull|code|diffs?|contracts?|"
                 r"documents?|resumes?|applications?|proposals?|essays?|drafts?|articles?|papers?)"
             ),
+            # grouping similar things, predicting, critiquing: judgement over the material
+            en(r"cluster\w*"),
+            en(r"group(?:s|ed|ing)?\s+(?:similar|related|them|these|by|the\s+similar)"),
+            en(r"(?:predict|estimat|forecast(?=s?\s+(?:demand|sales|revenue|churn)))\w*"),
+            en(r"(?:figure|work)\s+out|fact[\s-]?check\w*|reason\s+about|troubleshoot\w*"),
+            "归因|推理|诊断|排查|研判|想办法|出主意",
+            "聚类",
+            "归并",
+            "核对",
+            "比对",
+            "核查",
+            "点评",
+            "评价",
+            "预测",
             "审阅",
             "评审",
             "统计",
@@ -650,6 +726,58 @@ LLM_OPS: tuple[tuple[str, re.Pattern[str]], ...] = (
             en(r"explain\w*"),
             en(r"recommend\w*"),
             en(r"suggest\w*"),
+            # planning and ideation: "plan a 3-day itinerary", "brainstorm titles", "give me
+            # a one-pager", "tell me what to prepare"
+            en(r"plan(?:ned|ning)?\s+(?:a|an|my|our|the|this|next|\d+)(?![A-Za-z])"),
+            en(r"(?:itinerar(?:y|ies)|brainstorm\w*|one[\s-]pagers?|dossiers?|memos?|agendas?)"),
+            en(r"(?:checklists?|quiz(?:zes)?|lesson\s+plans?|meal\s+plans?|study\s+plans?)"),
+            en(r"(?:come|comes|coming)\s+up\s+with"),
+            en(r"propos(?:e|es|ed|ing|als?)"),
+            en(r"(?:advice|advise|tips|ideas?)"),
+            en(r"(?:headline|title|tagline|slogan|subject\s+line)s?\s+(?:ideas|options|for)"),
+            en(
+                r"what\s+(?:to|i\s+should|we\s+should|they\s+should)\s+(?:prepare|do|bring|wear|"
+                r"say|focus|cook|eat|buy|read|watch|ask|expect|pack|study|fix|change|improve)"
+            ),
+            "规划",
+            "行程",
+            "攻略",
+            "选题",
+            "方案",
+            "点子",
+            "创意",
+            "标题",
+            "大纲",
+            "提纲",
+            "脚本",
+            "头脑风暴",
+            "构思",
+            "策划",
+            "拟定",
+            "出题",
+            "话术",
+            "口播",
+            "宣传语",
+            "口号",
+            "标语",
+            "讲稿",
+            "教案",
+            "食谱",
+            "(?:制定|做|订|定|排)[^，,。]{0,6}计划|计划表",
+            r"想(?:几|一|两|三|\d+)\s*(?:个|条)",
+            "(?:要|该|应该|需要|可以)(?:准备|做|带|穿|注意|关注|买|吃|改|看)(?:什么|哪些)",
+            en(
+                r"(?:cover|offer|dunning|reference|recommendation|thank[\s-]you|welcome|rejection|"
+                r"apology|sales|collection|demand)\s+letters?"
+            ),
+            "(?:推荐|感谢|催款|邀请|录用|道歉|求职|辞退|拒绝)(?:信|函)|通知书",
+            "讲解|讲(?:一遍|一下|给)",
+            en(
+                r"alt\s+text|hashtags|seo\s+\w+|meta\s+descriptions?|"
+                r"show\s+notes|talking\s+points|names?\s+for|taglines?|slogans?|jokes?|poems?|"
+                r"stor(?:y|ies)|lyrics|scripts?|pitch(?:es)?|tutor\w*|coach\w*"
+            ),
+            "扩写|续写|缩写|仿写|起名|取名|写诗|对联|祝福语|回帖|答题|解题|出卷|组卷|批注|配文|摘录|改进|优化",
             "撰写",
             "写",
             "生成",
@@ -715,6 +843,19 @@ TOOLS: tuple[tuple[str, re.Pattern[str]], ...] = (
             en(r"text\s+messages?"),
             # "text" as a verb: first in its clause, or after "and"/"then"
             r"(?:^|(?<=[,;]\s)|(?<=\band\s)|(?<=\bthen\s))[Tt]ext\s+(?:me|them|him|her|us|the|our|a|an|it)\b",
+            # "emergencies text the on-call plumber": anywhere, when a person follows
+            r"(?<![A-Za-z])[Tt]ext\s+(?:(?:the|our|my|their|your)\s+(?:[\w-]+\s+){0,2}?)?"
+            r"(?:on-?call|customers?|users?|owners?|managers?|buyers?|clients?|tenants?|drivers?|"
+            r"couriers?|candidates?|guests?|patients?|parents?|students?|plumbers?|technicians?|"
+            r"engineers?|staff|members?|contacts?|leads?|agents?|admins?|boss|employees?|"
+            r"applicants?|reps?|hosts?|visitors?|volunteers?|vendors?|suppliers?)(?![A-Za-z])",
+            # "a thank-you text", "send them a reminder text": the message is an SMS
+            en(
+                r"(?:thank[\s-]you|reminder|welcome|follow[\s-]up|confirmation|personali[sz]ed|"
+                r"short|quick|friendly|brief)\s+texts?"
+            ),
+            en(r"(?:via|by|over)\s+text"),
+            en(r"twilio|aliyun\s+sms"),
             "短信",
         ),
     ),
@@ -733,9 +874,15 @@ TOOLS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "phone",
         rx(
             en(r"phone\s+call"),
+            en(r"(?:via|by|over)\s+(?:a\s+)?(?:phone|voice)(?:\s+call)?"),
             en(r"give\s+\w+\s+a\s+call"),
             en(r"call\s+(?:me|him|her)"),
+            en(
+                r"call\s+(?:the|our|my)\s+(?:[\w-]+\s+)?(?:manager|owner|on-?call|supervisor|boss|"
+                r"lead|engineer|doctor|customer|client|technician|plumber|guard|driver|parent)s?"
+            ),
             "打电话",
+            "电话(?:回访|联系|跟进|确认|沟通)|致电|回电",
             "电话通知",
             "语音电话",
         ),
@@ -751,10 +898,20 @@ TOOLS: tuple[tuple[str, re.Pattern[str]], ...] = (
             ),
             en(r"(?:look\s+up|search\s+for|find)\s+\w+(?:\s+\w+){0,3}\s+online"),
             en(r"google\s+(?:it|for|search)"),
+            # "research each prospect on the web", "look them up online"
+            en(
+                r"(?:research|look\s+up|look\s+into|dig\s+into|find\s+out\s+about|look)\s+"
+                r"(?:[\w'-]+\s+){0,4}(?:on\s+the\s+(?:web|internet)|online|on\s+(?:linkedin|"
+                r"google|twitter|x|crunchbase|the\s+news))"
+            ),
+            en(r"(?:on|from|across|against)\s+the\s+(?:open\s+)?(?:web|internet)"),
             en(r"search\s+(?:engine|api)"),
             "搜索(?:引擎|接口|API)",
             "(?:^|(?<=[，,。；;先再并]))搜索(?![^，,。]{0,10}?(?:知识库|文档|手册|资料库|帮助中心|FAQ|常见问题|数据库|表格))",
             en(r"search\s+for\s+(?:the\s+)?(?:latest|recent|current|new)"),
+            # search engines by name: "look it up on Bing", "百度一下", "用 Tavily 搜"
+            en(r"bing|duckduckgo|perplexity|serp\s?api|tavily|brave\s+search|google\s+it"),
+            "百度(?:一下|搜索)?|谷歌(?:一下|搜索)|必应",
             "联网搜索",
             "网上搜索",
             "在网上(?:搜索?|查)",
@@ -771,26 +928,64 @@ TOOLS: tuple[tuple[str, re.Pattern[str]], ...] = (
             en(r"google\s+sheets?"),
             en(r"spreadsheets?"),
             # "read the new rows from the sheet" (not an info sheet or a balance sheet)
-            en(r"(?<=from\s|into\s)(?:the|my|our)\s+sheet"),
+            en(r"(?:(?<=from\s)|(?<=into\s)|(?<=in\s)|(?<=on\s))(?:the|my|our)\s+sheet"),
+            # "log the job in our maintenance sheet" (not an info, fact or balance sheet)
+            en(
+                r"(?:(?<=from\s)|(?<=into\s)|(?<=in\s)|(?<=on\s)|(?<=to\s))(?:the|my|our)\s+"
+                r"(?!info\s|fact\s|balance\s|cheat\s|spec\s|style\s|data\s|time\s|score\s)"
+                r"[\w-]+\s+sheet"
+            ),
+            # spreadsheets by product: "in Airtable", "the Excel file", "WPS 表格"
+            en(r"airtable|excel|smartsheet|numbers\s+sheet"),
             "表格",
             "在线表格",
+            # "库存表", "排班表": a table of records (not 报表 a report, 列表 a list, 发表)
+            "(?:库存|销售|排班|考勤|报价|费用|预算|客户|商品|参数|成绩|工资|台账|花名|名单|价格|进度)"
+            "表(?![扬示达现态])",
         ),
     ),
-    ("notion", rx(en("notion"))),
-    ("jira", rx(en("jira"))),
+    # note apps keep pages like Notion does; task trackers hold tickets like Jira does
+    ("notion", rx(en("notion"), en(r"evernote|onenote|obsidian"), "印象笔记|有道云笔记")),
+    (
+        "jira",
+        rx(
+            en("jira"),
+            en(r"trello|asana|linear|clickup|monday\.com|youtrack|todoist|ticktick"),
+            "禅道|TAPD|Teambition|滴答清单",
+        ),
+    ),
     (
         "database",
         rx(
             en(r"database"),
             en(r"db"),
             en("crm"),
+            # CRMs and back offices by product name: where the records live
+            en(r"hubspot|salesforce|pipedrive|zoho(?:\s+crm)?|dynamics\s+365|odoo|sap"),
+            # SQL and document stores by product name
+            en(
+                r"mysql|postgres(?:ql)?|mongo(?:db)?|sqlite|redis|bigquery|snowflake|clickhouse|"
+                r"supabase|firebase|firestore|dynamodb|sql\s+server|oracle\s+db"
+            ),
+            en(r"(?:run|write|execute)\s+(?:a\s+|the\s+)?sql"),
+            "客户管理系统",
+            "纷享销客",
+            "销售易",
             en("erp"),
             en(r"(?:finance|billing|crm|erp|hr)\s+system"),
             "数据库",
             "系统",
         ),
     ),
-    ("calendar", rx(en(r"(?:google\s+)?calendar"), "日历", "日程")),
+    (
+        "calendar",
+        rx(
+            en(r"(?:google\s+|outlook\s+|icloud\s+|apple\s+)?calendars?"),
+            en(r"calendly|cal\.com"),
+            "日历",
+            "日程",
+        ),
+    ),
 )
 
 # Escalation to a person: a branch that ends the workflow with a hand-off result.
@@ -801,6 +996,7 @@ ESCALATE = rx(
     en(r"human\s+agent"),
     en(r"manual\s+review"),
     "转人工",
+    "人工(?:复核|核实|确认|介入|处理|审核|跟进)",
     "人工处理",
     "人工客服",
     "人工审核",
@@ -810,15 +1006,34 @@ ESCALATE = rx(
 # Telling a person without naming a channel ("notify me", "通知主管"): email is the default.
 _PEOPLE_ZH = (
     "(?:我|主管|经理|负责人|团队|部门|同事|人员|工程师|运营|运维|财务|法务|采购|销售|客服|"
-    "老板|客户|管理员|值班|审批人|HR|hr|用户|对方|申请人|作者|导师|他|她|大家|同事们|总监)"
+    "老板|客户|管理员|值班|审批人|HR|hr|用户|对方|申请人|作者|导师|他|她|大家|同事们|总监|"
+    "家长|学生|老师|班主任|员工|租客|房东|患者|病人|候选人|供应商|司机|会员|读者|玩家|店长|医生|"
+    "买家|卖家|商家|骑手|快递员|业主|住户|参会者|嘉宾|CFO|CEO|COO|CTO|VP|HRBP|PM|cfo|ceo)"
 )
 NOTIFY_PERSON = rx(
+    # "page oncall", "page the SRE": a person is alerted (by email unless a channel is named)
+    en(
+        r"page\s+(?:the\s+|our\s+)?(?:on-?call|sre|ops|devops|engineer|team|someone|whoever|"
+        r"author|committer|owner)\w*"
+    ),
+    # "send each attendee their schedule", "send the link to everyone on the list"
+    en(
+        r"send\s+(?:it\s+|them\s+)?(?:to\s+)?(?:each|every|all|the)\s+(?:person|attendee|customer|"
+        r"user|participant|member|employee|student|candidate|subscriber|guest|client|recipient|"
+        r"parent|tenant|patient|buyer|winner|applicant)s?"
+    ),
+    en(r"send\s+(?:\w+\s+){0,4}to\s+(?:everyone|everybody|all\s+of\s+them|each\s+of\s+them)"),
     en(
         r"(?:notify|alert|inform|remind|warn|ping|(?<=\S\s)tell)\s+"
-        r"(?:me|us|them|him|her|the\s+\w+|our\s+\w+|\w+\s+team)"
+        r"(?:me|us|them|him|her|(?:the|that|this|their|each|every)\s+\w+|our\s+\w+|\w+\s+team|"
+        r"(?-i:[A-Z]{2,5})(?![A-Za-z])|"
+        r"finance|legal|hr|sales|support|ops|marketing|procurement|accounting|security|"
+        r"engineering|management|it|billing|payroll|compliance)"
         r"(?!\s+(?:whether|if|what|how|which|why)(?![A-Za-z]))"
     ),
-    f"(?:通知|提醒|告知|告诉|报告给|转给|交给|发给|发送给|转发给|@)[\u4e00-\u9fff]{{0,4}}?{_PEOPLE_ZH}",
+    f"(?:通知|提醒|告知|告诉|报告给|转给|交给|发给|发送给|转发给|联系|@)[\u4e00-\u9fff\\s]{{0,4}}?{_PEOPLE_ZH}",
+    # "没填的再催一次": chasing someone is a reminder
+    "催(?:一下|一次|促|办|交)",
     # "发给每位参会者": whoever it is sent to, without a channel it goes by email
     "(?:发给|发送给|转发给|抄送给?)(?:每一?[位个名])?[\u4e00-\u9fff]{1,6}",
     en(

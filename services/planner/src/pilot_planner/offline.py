@@ -17,6 +17,7 @@ from .entities import extract_entities, name_spans
 from .injection import strip_injection
 from .intent import classify
 from .language import detect_language
+from .needs import add_missing
 from .structure import Plan, read_plan
 from .templates import GENERAL, info, template_for
 
@@ -113,6 +114,9 @@ class OfflinePlanner:
         if loops:
             parts.append(f"{loops} loop{'s' if loops > 1 else ''}")
         shape = ", ".join(parts)
+        added = [a.params["backstop"] for a in plan.actions() if "backstop" in a.params]
+        if added:
+            shape += f"; an LLM step the needs model asked for, p={added[0]:.2f}"
         return f"offline rules: composed from the prompt ({shape}; intent {intent.category})"
 
     async def plan(
@@ -131,6 +135,8 @@ class OfflinePlanner:
         entities = self.extract_entities(cleaned)
         intent = self.analyze_intent(cleaned, entities)
         plan = read_plan(cleaned)
+        if choose_template(plan, intent) is None:
+            add_missing(plan, cleaned, _BACKSTOP_OPS.get(intent.category, "write"))
         blueprint = self.suggest_workflow_structure(
             intent, entities, preferences, prompt=cleaned, plan=plan
         )
@@ -143,6 +149,8 @@ class OfflinePlanner:
         return blueprint.model_copy(update={"strategy": "offline", "strategy_reason": why})
 
 
+# The operation of an LLM step the needs model adds, by what the workflow is for.
+_BACKSTOP_OPS = {"data_analysis": "analyze", "customer_support": "answer"}
 _CHANNELS = ("email", "slack", "wecom", "dingtalk", "feishu", "webhook")
 # Where a template sends its results; any other tool is a step of its own.
 NOTIFY_CHANNELS = frozenset(

@@ -15,6 +15,8 @@ class Branch:
     pos: int
     negated: bool = False
     arms: dict[str, list[Item]] = field(default_factory=dict)  # "then", "else", or a label
+    # bands of one number ("under 1k …, 1k to 10k …, above 10k …"): arm label -> its test
+    tiers: dict[str, Predicate] = field(default_factory=dict)
 
     @property
     def labels(self) -> list[str]:

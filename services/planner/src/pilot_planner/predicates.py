@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from .lexicon import COMPARATORS, NUMBER, en, rx
@@ -238,6 +238,8 @@ class Predicate:
     labels: tuple[str, ...] = field(default_factory=tuple)
     # a threshold the prompt does not quantify ("低于安全值"): the user sets it as input
     open_limit: bool = False
+    # the top of a range ("$1k to $10k", "60 到 80 分"): op is ">=" on value, "<=" on this
+    upper: float | None = None
 
     @property
     def handles(self) -> tuple[str, str]:
@@ -261,14 +263,77 @@ def _number(text: str) -> float | None:
     return -value if m.group("sign") else value
 
 
+_AMOUNT = (
+    r"[$¥€£]?\s*\d+(?:[.,]\d+)*\s*(?:[kK](?![a-zA-Z])|[mM](?![a-zA-Z])|万|千|百万|%|percent)?"
+    r"\s*(?:分|元|块钱?|美元|天|日|小时|个|件|单|人|次|度|星|points?|dollars?|days?|hours?|units?|"
+    r"stars?)?"
+)
+# "80 分以上", "5k or more", "60 分以下": the comparison after its number
+POSTFIX = re.compile(
+    rf"(?P<num>{_AMOUNT})\s*(?:(?P<ge>(?:及|或)?以上|\+|or\s+(?:more|above|higher)|and\s+(?:up|above))"
+    rf"|(?P<le>(?:及|或)?以下|(?:及|或)?以内|or\s+(?:less|below|under|fewer)|and\s+(?:under|below)))",
+    re.IGNORECASE,
+)
+# "$1k to $10k", "60 到 80 分", "between 5 and 10"
+RANGE = re.compile(
+    rf"(?i)(?<![A-Za-z0-9_.-])(?:between\s+)?(?P<lo>{_AMOUNT})\s*(?:to|-|–|~|到|至|and)\s*"
+    rf"(?P<hi>{_AMOUNT})(?![A-Za-z0-9_])(?!\s*(?:days?\s+ago|[:：]))"
+)
+
+
+def _postfix(text: str) -> Predicate | None:
+    m = POSTFIX.search(text)
+    if m is not None:
+        value = _number(m.group("num"))
+        if value is not None:
+            return Predicate("threshold", text, op=">=" if m.group("ge") else "<=", value=value)
+    # "判断激烈程度（1-5 分）", "rate it (1-10)": a scale in brackets is no test
+    r = RANGE.search(re.sub(r"[(（][^()（）]*[)）]", lambda m: " " * len(m.group()), text))
+    # a bare "3-5" is a count ("3-5 bullet points"), not a band: a currency, unit or
+    # "between" says it is one
+    banded = r is not None and (
+        r.group().lower().startswith("between")
+        or re.search(r"[$¥€£kK万千分元块天%星]|dollars?|points?|percent|stars?", r.group())
+        is not None
+    )
+    if r is not None and banded:
+        lo, hi = _number(r.group("lo")), _number(r.group("hi"))
+        # "$1k to $10k": a unit said once applies to both ends
+        unit_hi, unit_lo = r.group("hi").strip()[-1:], r.group("lo").strip()[-1:]
+        if (
+            lo is not None
+            and hi is not None
+            and unit_hi in "kK万千"
+            and unit_lo not in "kK万千"
+            and lo < hi / 1000
+        ):
+            lo *= 1000 if unit_hi in "kK千" else 10_000
+        if lo is not None and hi is not None and lo < hi:
+            return Predicate("threshold", text, op=">=", value=lo, upper=hi)
+    return None
+
+
+_SPELLED_SPAN = re.compile(r"(?i)\s*(?:a|an|one)\s+(day|week|fortnight|month|year)(?![a-z])")
+_SPAN_DAYS = {"day": 1.0, "week": 7.0, "fortnight": 14.0, "month": 30.0, "year": 365.0}
+
+
 def threshold(text: str, *, open_limit: bool = False) -> Predicate | None:
     """A comparison with a number; with `open_limit`, also one without ("below the safety
     level"), whose limit becomes an input."""
+    after = _postfix(text)
+    if after is not None:
+        for name, cue in SUBJECTS:
+            if cue.search(text):
+                return replace(after, subject=name)
+        return after
     for op, pattern in COMPARATORS:
         m = pattern.search(text)
         if not m:
             continue
         value = _number(text[m.end() :])
+        spelled = _SPELLED_SPAN.match(text[m.end() :])
+        if value is None and spelled is not None:  # "older than a week"
+            value = _SPAN_DAYS[spelled.group(1).lower()]
         if value is None and not open_limit:
             continue
         subject = "value"
@@ -325,3 +390,69 @@ def analyze_predicate(text: str, *, when: bool = False) -> Predicate | None:
 
 def has_comparison(text: str) -> bool:
     return threshold(text) is not None
+
+
+# "it's a question", "a blog comment is spam", "是提问", "属于售后问题": a test of what kind
+# a thing is. Several in a row on one subject are one route with an arm per kind.
+_KIND_EN = re.compile(
+    r"(?i)^\s*(?:it|this|that|they|the\s+[\w-]+(?:\s+[\w-]+)?|an?\s+[\w-]+(?:\s+[\w-]+)?)\s*"
+    r"(?:is|'s|are|was)\s+(?!not\b|no\b|n't)(?:an?\s+|about\s+|related\s+to\s+|regarding\s+)?"
+    r"(?P<l>[a-z][\w-]*(?:\s+[a-z][\w-]*)?)\s*[.!]?\s*$"
+)
+_KIND_ZH = re.compile(
+    r"^\s*[\u4e00-\u9fffA-Za-z]{0,6}?(?:是|属于|关于|涉及)(?!否|不是|不)"
+    r"(?P<l>[\u4e00-\u9fffA-Za-z]{1,6}?)(?:类|相关|方面)?(?:的(?:问题|话|情况)?|问题)?\s*$"
+)
+_NOT_KIND = re.compile(r"(?i)^(?:done|ready|true|false|ok|okay|empty|new|there|it|one)$")
+
+
+def kind_label(text: str) -> str | None:
+    """The kind a yes/no or concept test names ("if it's a question" -> "question"), or
+    None when the test is about something else (a number, a state, whether it exists)."""
+    if has_comparison(text) or NOT_FOUND.search(text):
+        return None
+    m = _KIND_EN.match(text) or _KIND_ZH.match(text)
+    if m is None or _NOT_KIND.match(m.group("l")):
+        return None
+    slug = re.sub(r"[^\w]+", "_", m.group("l").strip().lower()).strip("_")
+    return slug or None
+
+
+def comparison_end(text: str) -> int | None:
+    """Where the comparison that opens a clause ends ("above $10k| the CFO gets an email",
+    "60 到 80 分|延长试用期"), or None when the clause does not open with one."""
+    ends: list[int] = []
+    for m in (POSTFIX.search(text), RANGE.search(text)):
+        if m is not None and m.start() <= 12:
+            ends.append(m.end())
+    for _, pattern in COMPARATORS:
+        m = pattern.search(text)
+        if m is not None and m.start() <= 12:
+            n = NUMBER.match(text, m.end()) or NUMBER.match(text, m.end() + 1)
+            if n is not None and re.search(r"\d", n.group()):
+                ends.append(n.end())
+    if not ends:
+        return None
+    end = min(ends)
+    unit = re.match(
+        r"\s*(?:分|元|块钱?|美元|天|日|小时|个|件|单|人|次|度|以上|以下|以内|的)+", text[end:]
+    )
+    return end + unit.end() if unit else end
+
+
+_BARE_BAND = re.compile(
+    r"^\s*(?P<lo>\d+(?:\.\d+)?)\s*(?:到|至|-|~|–|to)\s*(?P<hi>\d+(?:\.\d+)?)\s*"
+    r"(?:分|元|块|points?|stars?)?(?:之间|的)?"
+)
+
+
+def bare_band(text: str) -> tuple[Predicate, int] | None:
+    """A band with no unit that opens a clause ("500 到 2000 经理审批", "2-3 get a hold
+    email"): only read as one next to other bands of the same number."""
+    m = _BARE_BAND.match(text)
+    if m is None:
+        return None
+    lo, hi = float(m.group("lo")), float(m.group("hi"))
+    if lo >= hi:
+        return None
+    return Predicate("threshold", m.group(), op=">=", value=lo, upper=hi), m.end()

@@ -42,20 +42,30 @@ from .lexicon import (
     CHECK_WHETHER,
     IF,
     LOOP,
+    MEASURE,
     OTHERWISE,
     SCHEDULE,
     SENTENCE_END,
 )
 from .plan import Branch, Item, Loop, Plan
-from .predicates import CONCEPTS, NOT_FOUND, Predicate, analyze_predicate, has_comparison
+from .predicates import (
+    CONCEPTS,
+    NOT_FOUND,
+    Predicate,
+    analyze_predicate,
+    bare_band,
+    has_comparison,
+    kind_label,
+)
 
 __all__ = ["Branch", "Item", "Loop", "Plan", "read_plan"]
 
 
 # Where a batch of items sits: "for each new hire in the spreadsheet" goes over a list.
 _COLLECTION = re.compile(
-    r"(?i)(?<![a-z])(?:in|from|on)\s+(?:the\s+|our\s+|this\s+|my\s+)?(?:\w+\s+)?"
-    r"(?:list|spreadsheet|sheet|table|file|csv|database|batch)(?![a-z])"
+    r"(?i)(?<![a-z])(?:in|from|on)\s+(?:the\s+|our\s+|this\s+|my\s+)?(?:[\w-]+\s+){0,2}"
+    r"(?:list|spreadsheet|sheet|table|file|csv|database|batch|crm|hubspot|salesforce|pipedrive|"
+    r"airtable|notion|inbox|backlog|queue|pipeline)(?![a-z])"
     r"|(?:列表|名单|表格|清单|文件)(?:里|中|上)"
 )
 
@@ -87,6 +97,31 @@ _ROUTE_HEAD = re.compile(
 _NOT_A_LABEL = re.compile(
     r"(?i)^(?:it|they|this|that|these|those|we|i|you|he|she|all|any|the|then|and|also|"
     r"new|incoming|他们|我们|你|我|所有|全部|新)(?:\s|$)"
+)
+
+
+# A clause that opens with a verb does a step; it names no kind to route.
+_VERB_FIRST = re.compile(
+    r"(?i)^(?:grab|get|pull|fetch|read|send|post|check|create|open|make|draft|write|summari[sz]e|"
+    r"classify|triage|score|rank|tag|label|route|forward|email|notify|alert|ping|call|look|find|"
+    r"search|monitor|watch|track|save|store|log|add|update|sync|upload|download|generate|"
+    r"translate|analy[sz]e|review|extract|parse|collect|compile|build|run|use|have|let|ask|tell|"
+    r"give|reply|respond|answer|escalate|move|assign|archive|delete|flag|mark|text|go|put|list|"
+    r"show|keep|drop|filter|pick|select|remind|schedule|book|invite|plan)(?![a-z])"
+)
+
+
+# A step applied to the items in some state: "email anyone who hasn't replied", "reorder
+# anything below the safety level", "remind the ones without a receipt".
+_OBJECT_TEST = re.compile(
+    r"(?i)(?<![a-z])(?:email|e-mail|notify|text|remind|ping|nudge|message|call|flag|reorder|"
+    r"restock|escalate|archive|delete|remove|cancel|refund|chase|follow\s+up\s+with|"
+    r"send\s+(?:[\w-]+\s+){0,3}to)\s+(?:the\s+ones|those|anyone|anybody|anything|everyone|"
+    r"any\s+[\w-]+|(?:all\s+)?(?:the\s+)?(?:customers|users|people|members|students|leads|"
+    r"items|products|orders|invoices|tickets|employees|tenants|vendors|suppliers|accounts|"
+    r"subscribers|candidates|applicants|participants|attendees))\s+"
+    r"(?P<state>(?:who|that|which|whose|with|without|missing|below|under|above|over|older\s+than|"
+    r"not\s+yet|still)(?![a-z]).*)$"
 )
 
 
@@ -138,6 +173,7 @@ class _Reader:
         self.root = _Scope([])
         self.stack: list[_Scope] = [self.root]
         self.plan = Plan(self.root.items)
+        self.skip_to = 0
 
     # --- scopes -------------------------------------------------------------------
 
@@ -225,6 +261,8 @@ class _Reader:
         return self.masked[clause.start : clause.start + len(clause.text)]
 
     def clause(self, clause: Clause, previous: Clause | None, following: Clause | None) -> None:
+        if clause.start < self.skip_to:
+            return  # read already, with a clause before it (a list cut at its commas)
         text = self.text_of(clause)
         if previous is not None and clause.sentence != previous.sentence:
             self.close_arms()
@@ -242,7 +280,7 @@ class _Reader:
                 self.open_arm(branch, "else")
                 self.actions(text[otherwise.end() :], clause.start + otherwise.end())
                 return
-        if self.approval(text, clause.start):
+        if self.approval(text, clause.start) or self.respectively(text, clause.start):
             return
         if self.route(text, clause.start) or self.implicit_branch(text, clause.start):
             return
@@ -264,9 +302,70 @@ class _Reader:
         if SELECTIVE.search(text) and self.scores(text, clause.start):
             self.actions(text, clause.start)
             return
+        if self.band(text, clause.start):
+            return
         if self.condition(text, clause, previous, following):
             return
+        if self.object_test(text, clause.start):
+            return
         self.actions(text, clause.start)
+
+    def object_test(self, text: str, offset: int) -> bool:
+        """ "email anyone who hasn't replied", "reorder anything below the safety level",
+        "remind the ones without a receipt": the step applies to the items in a state, so
+        it runs in the arm of a test on that state."""
+        m = _OBJECT_TEST.search(text)
+        if m is None or IF.search(text):
+            return False
+        found = detect(self.prompt[offset : offset + len(text)], offset)
+        inside = [
+            a for a in found.actions if a.kind not in SOURCE_KINDS and not a.params.get("read")
+        ]
+        if not inside:
+            return False
+        self.plan.sources += [s for s in found.sources if s not in self.plan.sources]
+        self.add([a for a in found.actions if a not in inside])
+        state = self.prompt[offset + m.start("state") : offset + m.end("state")]
+        branch = Branch(Predicate("yesno", state, labels=("yes",)), offset + m.start())
+        branch.arms["then"] = list(inside)
+        self.top.items.append(branch)
+        self.stack.append(_Scope(branch.arms["then"], branch, "then"))
+        return True
+
+    def band(self, text: str, offset: int) -> bool:
+        """ "金额 500 以下自动通过，500 到 2000 经理审批，2000 以上总监审批": a band with no
+        unit, right after a test of the same number, is one more case of it."""
+        found = bare_band(text)
+        branch = self.last_branch()
+        if found is None or branch is None or branch.predicate.kind != "threshold":
+            return False
+        predicate, end = found
+        if self.merge_tier(replace(predicate, subject=branch.predicate.subject)) is None:
+            return False
+        self.actions(text[end:], offset + end)
+        return True
+
+    def respectively(self, text: str, offset: int) -> bool:
+        """ "判断是功能建议、bug 还是咨询，分别记录到 Notion、Jira 和表格", "…, sending them
+        to Slack, Jira and email respectively": the places go to the labels in order."""
+        # the list of places runs over the commas that cut clauses: read to the sentence end
+        end = SENTENCE_END.search(self.masked, offset)
+        stop = end.start() if end else len(self.prompt)
+        if not re.search(r"(?i)分别|(?<![a-z])respectively(?![a-z])", self.masked[offset:stop]):
+            return False
+        branch = self.last_branch()
+        if branch is None or len(branch.labels) < 2 or any(branch.arms[k] for k in branch.labels):
+            return False
+        found = detect(self.prompt[offset:stop], offset)
+        # every place named after "respectively" is a destination, even a store
+        sends = [replace(a, params={}) for a in found.actions if a.kind == "tool"]
+        if len(sends) != len(branch.labels):
+            return False
+        self.add([a for a in found.actions if a.kind not in ("tool", "escalate")])
+        for label, send in zip(branch.labels, sends, strict=True):
+            branch.arms[label].append(send)
+        self.skip_to = stop
+        return True
 
     def approval(self, text: str, offset: int) -> bool:
         """A sign-off (see _APPROVAL): what is sent goes in the branch's "yes" arm; what
@@ -305,12 +404,46 @@ class _Reader:
         if not ARROW.match(gap) or detect(clause.text, clause.start).actions:
             return False
         predicate = analyze_predicate(clause.text)
+        label = self.arrow_label(clause.text) if predicate is not None else None
+        if label is not None:
+            # "triage by urgency; urgent → nurse, routine → reply, refills → pharmacy": after
+            # a classification, what stands before each arrow is a kind it routes
+            predicate = Predicate("concept", clause.text, labels=(label,))
         if predicate is None or (predicate.kind == "yesno" and not _LEVEL.match(text)):
             return self.condition(text, clause, None, following) if has_comparison(text) else False
+        branch = self.last_branch()
+        if (
+            predicate.kind == "concept"
+            and branch is not None
+            and branch.predicate.kind == "concept"
+        ):
+            name = predicate.labels[0]
+            if not branch.labels and "then" in branch.arms:
+                branch.arms = {branch.predicate.labels[0]: branch.arms.pop("then"), **branch.arms}
+            branch.predicate = Predicate(
+                "concept",
+                branch.predicate.text,
+                labels=tuple(dict.fromkeys([*branch.labels, name])),
+            )
+            self.open_arm(branch, name)
+            return True
         branch = Branch(predicate, clause.start)
         self.top.items.append(branch)
         self.open_arm(branch, predicate.labels[0] if predicate.kind == "concept" else "then")
         return True
+
+    def arrow_label(self, text: str) -> str | None:
+        """A short kind before an arrow, when a classification or a route comes before it."""
+        head = text.strip().lower()
+        if not re.fullmatch(r"[a-z][a-z-]*(?:\s+[a-z][a-z-]*){0,2}|[\u4e00-\u9fff]{1,6}", head):
+            return None
+        if _VERB_FIRST.match(head) or _NOT_A_LABEL.match(head):
+            return None
+        last = self.top.items[-1] if self.top.items else None
+        routed = isinstance(last, Action) and last.kind == "llm" and last.op == "classify"
+        branch = self.last_branch()
+        routed = routed or (branch is not None and branch.predicate.kind == "concept")
+        return re.sub(r"[^\w]+", "_", head).strip("_") if routed else None
 
     def scores(self, text: str, offset: int) -> bool:
         """Whether a score was given already or in this clause: "the ones above 8" then
@@ -358,7 +491,8 @@ class _Reader:
     def actions(self, text: str, offset: int) -> None:
         found = detect(self.prompt[offset : offset + len(text)], offset)
         self.plan.sources += [s for s in found.sources if s not in self.plan.sources]
-        self.model_only(text, offset, found.actions)
+        # model names are blanked in the masked text: read them from the prompt
+        self.model_only(self.prompt[offset : offset + len(text)], offset, found.actions)
         if self.selective(text, found.actions):
             return
         self.add(found.actions)
@@ -381,6 +515,8 @@ class _Reader:
         asks for no LLM step is the model of the LLM step before it, or of one of its own."""
         if any(a.kind == "llm" for a in actions):
             return
+        if re.search(r"(?i)fall\s*back|fail\s*over|backup|备用|降级|兜底|回退", text):
+            return  # "fall back to gpt-4o": the fallback of a step, not a step
         model = next(iter(values(extract_entities(text), "model")), None)
         if model is None:
             return
@@ -432,9 +568,13 @@ class _Reader:
             spoken = label.replace("_", " ")
             if re.match(r"[\u4e00-\u9fff]{3,}$", spoken) and head.startswith(spoken[-2:]):
                 spoken = spoken[-2:]  # "建议…" for the label "功能建议"
-            if re.search(rf"(?<![a-z]){re.escape(spoken)}", head):
+            # "Emergencies text the plumber" for the label "emergency"
+            plural = re.escape(spoken[:-1]) + "ies" if spoken.endswith("y") else re.escape(spoken)
+            if re.search(rf"(?<![a-z])(?:{re.escape(spoken)}|{plural})", head):
                 self.open_arm(branch, label)
-                rest = re.sub(rf"^.*?{re.escape(spoken)}", "", text, count=1, flags=re.I)
+                rest = re.sub(
+                    rf"^.*?(?:{plural}|{re.escape(spoken)})", "", text, count=1, flags=re.I
+                )
                 self.actions(rest, offset + len(text) - len(rest))
                 return True
         if OTHER_ARM.search(head):
@@ -450,6 +590,7 @@ class _Reader:
         skipped = len(text) - len(head)
         predicate: Predicate | None = None
         end = 0
+        q_state = False  # the clause names a state of the items ("anything flagged late")
         for label, cue in CONCEPTS:
             m = cue.match(head)
             if m:
@@ -468,11 +609,19 @@ class _Reader:
                 if predicate.kind == "yesno":
                     predicate = Predicate("yesno", state, labels=("yes",))
                 end = q.end()
+                q_state = True
             else:
                 return False
         rest_at = offset + skipped + end
         rest = self.prompt[rest_at : offset + len(text)]
-        if not (detect(rest, rest_at).actions or DISPOSITION.search(rest)):
+        # "anything marked delayed, have the AI write …": a clause that only names the
+        # state opens the arm the next clauses of the sentence fill
+        alone = (
+            (predicate.kind != "concept" or q_state)
+            and not rest.strip(" ,，")
+            and self.more_in_sentence(offset, len(text))
+        )
+        if not (alone or detect(rest, rest_at).actions or DISPOSITION.search(rest)):
             return False
         branch = self.last_branch()
         if (
@@ -502,12 +651,35 @@ class _Reader:
         self.actions(rest, rest_at)
         return True
 
+    @staticmethod
+    def route_label(text: str) -> str | None:
+        """The kind a clause opens with when it routes that kind somewhere (_ROUTE_HEAD)."""
+        m = _ROUTE_HEAD.match(_blank_asides(text))
+        if m is None:
+            return None
+        label = (m.group("en") or m.group("zh") or "").strip().lower()
+        if not label or _NOT_A_LABEL.match(label) or LOOP.search(label) or IF.search(label):
+            return None
+        if _VERB_FIRST.match(label):
+            return None  # "grab github issues …": a step, not a kind
+        if not (detect(text, 0).actions or DISPOSITION.search(text[m.end() :])):
+            return None
+        return label
+
+    def more_in_sentence(self, offset: int, length: int) -> bool:
+        """Whether the sentence goes on after the clause at `offset` with steps."""
+        end = SENTENCE_END.search(self.masked, offset)
+        stop = end.start() if end else len(self.masked)
+        later = offset + length
+        return later < stop and bool(detect(self.prompt[later:stop], later).actions)
+
     def route_head(self, head: str, offset: int) -> tuple[Predicate | None, int]:
         """A label of a route that is not a known concept (see _ROUTE_HEAD)."""
-        m = _ROUTE_HEAD.match(head)
+        m = _ROUTE_HEAD.match(_blank_asides(head))
         if m is None:
             return None, 0
         label = (m.group("en") or m.group("zh") or "").strip().lower()
+        label = re.sub(r"\s+ones?$", "", label)  # "small ones" is the kind "small"
         if not label or _NOT_A_LABEL.match(label) or LOOP.search(label) or IF.search(label):
             return None, 0
         branch = self.last_branch()
@@ -516,10 +688,21 @@ class _Reader:
             end = SENTENCE_END.search(self.masked, offset)
             later = self.masked[offset + len(head) : end.start() if end else None]
             routing = OTHERWISE.search(later) is not None or OTHER_ARM.search(later) is not None
+            # "big accounts go to the AE on Slack, small ones get a nurture email": two
+            # kinds in a row, each with its own step, are a route too
+            routing = routing or (
+                not _VERB_FIRST.match(label)
+                and any(
+                    self.route_label(piece) is not None
+                    for piece in re.split(r"[,;，；]", later)[1:]
+                )
+            )
         if not routing:
             return None, 0
         slug = re.sub(r"[^\w]+", "_", label).strip("_")
-        return Predicate("concept", m.group(), labels=(slug,)), m.end()
+        # the verb after the kind belongs to what is done ("small ones | get the email")
+        verb = re.search(r"\s+(?:go(?:es)?|gets?|are|should|will)$", m.group(), re.I)
+        return Predicate("concept", m.group(), labels=(slug,)), (verb.start() if verb else m.end())
 
     # --- loops ----------------------------------------------------------------------
 
@@ -527,9 +710,15 @@ class _Reader:
         for m in LOOP.finditer(text):
             if any(s.start() <= m.start() < s.end() for s in SCHEDULE.finditer(text)):
                 continue  # "every morning" is a schedule
-            if re.search(
-                r"(?i)incoming|new\s|I\s+(?:get|receive)|收到的|新的?(?:邮件|消息)", text
-            ) or (re.match(r"\s*新(?!闻|年|手|能源|加坡)", text[m.end() :])):
+            # what the marker goes over is said right after it ("every email I receive");
+            # "read the new rows …, write a caption for each property" still loops
+            after = text[m.end() : m.end() + 40]
+            # (after a fetch, "for each new post" goes over what was fetched: a loop)
+            if not self.fetched() and (
+                re.search(r"(?i)incoming|I\s+(?:get|receive)|收到的|新的?(?:邮件|消息)", text)
+                or re.search(r"(?i)(?<![a-z])new\s", after)
+                or re.match(r"\s*新(?!闻|年|手|能源|加坡)", after)
+            ):
                 if _COLLECTION.search(text):
                     return m  # "each new hire in the HR spreadsheet": a batch, still a loop
                 return None  # "every email I receive": one run per email, not a loop
@@ -580,7 +769,7 @@ class _Reader:
         before_marker = re.search(
             r"(?:把|将|对)(?:[^，,。]{0,8}?的)?([\u4e00-\u9fff]{1,6})$", text[: marker.start()]
         )
-        if before_marker and re.fullmatch("逐[条个一封篇]|依次|挨个", marker.group()):
+        if before_marker and re.fullmatch(f"逐(?:一|{MEASURE})|依次|挨个", marker.group()):
             noun = before_marker.group(1)  # "把合同逐条审阅": the items are named before
         loop = Loop(noun, offset + marker.start())
         self.add([loop])
@@ -606,6 +795,15 @@ class _Reader:
             if not self.condition(self.text_of(sub), sub, None, None):
                 self.add([a for a in remaining if a not in pre])
             return
+        kept = FILTER.search(tail)
+        if kept is not None:
+            # "go over the invoices one at a time and flag any with a missing PO number"
+            at = offset + rest_start + kept.start()
+            self.add([a for a in remaining if a.pos < at])
+            if self.check_whether(self.masked[at : offset + len(text)], at):
+                return
+            self.add([a for a in remaining if a.pos >= at])
+            return
         self.add(remaining)
 
     # --- conditions ------------------------------------------------------------------
@@ -621,7 +819,12 @@ class _Reader:
         predicate_text = self.prompt[offset + p_start : offset + p_end]
         predicate = analyze_predicate(predicate_text, when=when)
         # a predicate may name a source ("if the weather API reports rain"): fetch first
-        sources = detect(predicate_text, offset + p_start, allow=SOURCE_KINDS).actions
+        # so may a store it reads ("spending in the sheet", "表格里的支出"): read it first
+        sources = [
+            a
+            for a in detect(predicate_text, offset + p_start).actions
+            if a.kind in SOURCE_KINDS or a.params.get("read")
+        ]
         channels = detect(predicate_text, offset + p_start).sources  # "a Feishu message …"
         self.plan.sources += [s for s in channels if s not in self.plan.sources]
         if predicate is None and _CHANGE.search(predicate_text) and self.fetched():
@@ -637,7 +840,11 @@ class _Reader:
             self.actions(text[c_start:], offset + c_start)
             return True
         self.add(sources)
-        branch = self.merge_into(predicate)
+        branch = (
+            self.merge_into(predicate)
+            or self.merge_kind(predicate, predicate_text)
+            or self.merge_tier(predicate)
+        )
         pending = self.top.items[-1] if self.top.items else None
         if branch is None and isinstance(pending, Branch) and not any(pending.arms.values()):
             # the clause answers a question asked just before ("判断是否有风险，有风险就…")
@@ -698,6 +905,78 @@ class _Reader:
             )
             return branch
         return None
+
+    def merge_kind(self, predicate: Predicate, text: str) -> Branch | None:
+        """ "If it's spam, delete it; if it's a question, draft an answer; otherwise …",
+        "是广告就删除，是提问就回复，其它的不处理": tests of what kind the same thing is,
+        one after another, are one route with an arm per kind (not a test nested in the
+        first one's arm)."""
+        if predicate.kind not in ("concept", "yesno"):
+            return None
+        label = kind_label(text)
+        branch = self.last_branch()
+        if label is None or branch is None or branch.negated or branch.arms.get("else"):
+            return None
+        if branch.predicate.kind not in ("concept", "yesno"):
+            return None
+        if not branch.labels:
+            first = kind_label(branch.predicate.text) or (
+                branch.predicate.labels[0] if branch.predicate.kind == "concept" else None
+            )
+            if first is None or "then" not in branch.arms or first == label:
+                return None
+            branch.arms = {first: branch.arms.pop("then"), **branch.arms}
+        self.open_arm(branch, label)
+        branch.predicate = Predicate(
+            "concept", branch.predicate.text, labels=tuple(dict.fromkeys(branch.labels))
+        )
+        return branch
+
+    def merge_tier(self, predicate: Predicate) -> Branch | None:
+        """ "under $1k auto-pay, $1k to $10k goes to the controller, above $10k the CFO
+        gets an email", "80 分以上…，60 到 80 分…，60 分以下…": bands of the same number,
+        one after another, are one condition with a case per band."""
+        if predicate.kind != "threshold" or predicate.open_limit:
+            return None
+        branch = self.last_branch()
+        if branch is None or branch.negated or branch.arms.get("else"):
+            return None
+        first = branch.predicate
+        if first.kind != "threshold" or first.open_limit:
+            return None
+        if "value" not in (first.subject, predicate.subject) and first.subject != predicate.subject:
+            return None
+        if (first.op, first.value, first.upper) == (predicate.op, predicate.value, predicate.upper):
+            return None
+        if not branch.tiers:
+            if "then" not in branch.arms:
+                return None
+            label = tier_label(first)
+            branch.tiers[label] = first
+            branch.arms = {label: branch.arms.pop("then"), **branch.arms}
+        label = tier_label(predicate)
+        if label in branch.tiers:
+            return None
+        branch.tiers[label] = replace(predicate, subject=first.subject)
+        self.open_arm(branch, label)
+        return branch
+
+
+def _blank_asides(text: str) -> str:
+    """ "detractors (0-6) get a call": the aside blanked, same length (offsets hold)."""
+    return re.sub(r"[(（][^()（）]*[)）]", lambda m: " " * len(m.group()), text)
+
+
+def tier_label(p: Predicate) -> str:
+    """A case handle that says the band: "under_1000", "1000_to_10000", "over_10000"."""
+
+    def n(v: float) -> str:
+        return str(int(v)) if v.is_integer() else str(v).replace(".", "_")
+
+    if p.upper is not None:
+        return f"{n(p.value)}_to_{n(p.upper)}"
+    word = {">": "over", ">=": "from", "<": "under", "<=": "up_to", "==": "equals"}[p.op]
+    return f"{word}_{n(p.value)}"
 
 
 def read_plan(prompt: str) -> Plan:
