@@ -57,8 +57,9 @@ format: install
 
 .PHONY: train-intent eval bench-generation
 
-train-intent: install  ## fit the intent classifier (scikit-learn) and write its model file
+train-intent: install  ## fit the intent classifier and the LLM-step backstop (scikit-learn); write their model files
 	$(RUN) python -m pilot_planner.intent_training
+	$(RUN) python -m pilot_planner.needs_training
 
 eval: install  ## generation eval: classifier held-out accuracy, node-type F1 and checks per prompt
 	$(RUN) python -m tests.eval.run
