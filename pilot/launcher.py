@@ -291,6 +291,11 @@ def run_up(*, port: int, host: str, data_dir: Path) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        # A second Ctrl-C (or a terminal and a supervisor both signalling) must not cut
+        # the shutdown short: nats-server and the store would be left running, holding
+        # their ports and the data dir. Each child's stop is bounded (terminate, then kill).
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: console.print("still stopping…"))
         console.print("stopping πlot…")
         launcher.stop()
         console.print("stopped.")
