@@ -986,3 +986,182 @@ def test_routing_to_a_list_of_places_names_the_labels() -> None:
 def test_incomplete_ones_sent_back_are_a_test() -> None:
     wf = generate("把客户上传的证件照片做 OCR，信息不完整的退回补充，完整的存入 CRM")
     assert "condition" in types(wf) and "database" in tools(wf)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "给我安排一个周末两天的杭州游玩计划，参考当地天气预报，发到钉钉",
+        "写一份下周的出差安排，结合天气预报，然后邮件发我",
+        "Draft a packing list for my Lisbon trip, based on the weather forecast, then text me",
+        "Suggest what I should wear tomorrow, using the weather forecast, and post it to Telegram",
+    ],
+)
+def test_a_step_that_names_its_data_reads_it_first(prompt: str) -> None:
+    wf = generate(prompt)
+    graph = Graph(wf)
+    (api,) = [n for n in wf.nodes if n.type == "api"]
+    (llm,) = [n for n in wf.nodes if isinstance(n, LLMNode)]
+    assert api.id in graph.ancestors(llm.id)
+    assert f"nodes.{api.id}.output" in llm.config.prompt
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "根据协会的年度报告，回答会员关于会费去向的问题",
+        "客户问保修的，按保修协议回答",
+        "按项目 README 给新来的同事答疑",
+        "同事问报销流程就去翻公司的财务制度文档回答",
+        "Using our previous newsletters and annual reports, draft this month's donor update",
+        "Review my thesis chapter against the department's formatting guidelines",
+        "Answer visitor questions from the museum's welcome pack",
+    ],
+)
+def test_a_document_the_answer_follows_is_looked_up(prompt: str) -> None:
+    assert "knowledge" in types(generate(prompt))
+
+
+def test_a_report_made_from_data_is_no_lookup() -> None:
+    assert "knowledge" not in types(generate("根据本月的销售数据生成报告，发到飞书"))
+
+
+@pytest.mark.parametrize(
+    ("prompt", "handles"),
+    [
+        (
+            "每来一笔退款申请，两千元以上的发钉钉给财务，八百到两千的发邮件，八百以下的不用处理",
+            3,
+        ),
+        ("if the order total is above two hundred and fifty dollars, text me", 2),
+        ("whenever a product review is two stars or less, email the support lead", 2),
+        ("库存剩下不到五天的量就发短信提醒采购", 2),
+    ],
+)
+def test_numbers_in_words_are_thresholds(prompt: str, handles: int) -> None:
+    wf = generate(prompt)
+    graph = Graph(wf)
+    (cond,) = [n for n in wf.nodes if isinstance(n, ConditionNode)]
+    assert cond.config.mode != "llm_classify"
+    assert len({c.source_handle for c in graph.outgoing[cond.id]}) >= handles
+
+
+def test_numerals_that_are_no_quantity_stay_words() -> None:
+    from pilot_planner.numerals import digits
+
+    assert digits("每一个订单查一下，千万别漏掉") == "每一个订单查一下，千万别漏掉"
+    assert digits("one of them gets two stars or less") == "one of them gets 2 stars or less"
+    assert digits("一千二百块以上，不到七天") == "1200块以上，不到7天"
+
+
+def test_words_counted_by_ju_are_said_not_a_test() -> None:
+    wf = generate("高考倒计时：每天早上在钉钉上给我发几句打气的话")
+    assert "condition" not in types(wf) and "llm" in types(wf) and "dingtalk" in tools(wf)
+    wf = generate("Every morning send me an uplifting quote on Discord")
+    assert "llm" in types(wf)
+
+
+def test_someone_posting_starts_the_run_and_fangbian_is_no_test() -> None:
+    wf = generate("钉钉群里有人发日文消息的话，翻成中文回到群里，顺便方便新同事看")
+    assert "condition" not in types(wf) and "dingtalk" in tools(wf)
+
+
+def test_no_answer_referred_to_a_person_is_a_branch() -> None:
+    wf = generate("学生问选课规则时按教务手册回答，回答不了的提示他联系辅导员")
+    assert {"condition", "knowledge", "llm"} <= types(wf)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "课程反馈的留言逐条做分类，差评的汇总后发邮件给教研组",
+        "题库里的每道题，用 AI 标注难度",
+        "每种原料剩下不到三天的用量就发飞书提醒采购",
+    ],
+)
+def test_items_gone_through_one_by_one_loop(prompt: str) -> None:
+    wf = generate(prompt)
+    assert "loop" in types(wf) and "knowledge" not in types(wf)
+
+
+def test_a_shortfall_inside_a_loop_is_tested_per_item() -> None:
+    wf = generate("每位会员的余额不到 50 元就发短信提醒充值")
+    graph = Graph(wf)
+    (loop,) = [n for n in wf.nodes if isinstance(n, LoopNode)]
+    (cond,) = [n for n in wf.nodes if isinstance(n, ConditionNode)]
+    assert cond.id in loop.config.body
+    assert cond.config.expression is not None and "50" in cond.config.expression
+    (sms,) = [n for n in wf.nodes if isinstance(n, ToolNode)]
+    assert cond.id in graph.ancestors(sms.id)
+
+
+def test_what_a_source_says_is_one_route() -> None:
+    wf = generate(
+        "if the weather API says it's raining, text the team to bring umbrellas, if it says "
+        "snow just email facilities, otherwise nothing"
+    )
+    graph = Graph(wf)
+    (cond,) = [n for n in wf.nodes if isinstance(n, ConditionNode)]
+    handles = {c.source_handle for c in graph.outgoing[cond.id]}
+    assert {"raining", "snow"} <= handles and len(handles) == 3
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "It would be great if every workshop attendee on the sheet got a thank-you text",
+        "Send each customer on the list a thank-you note, if you could.",
+        "We'd appreciate it if, for each booking tomorrow, the guest received a text",
+    ],
+)
+def test_a_polite_if_tests_nothing(prompt: str) -> None:
+    assert "condition" not in types(generate(prompt))
+
+
+def test_a_real_if_you_can_still_tests() -> None:
+    assert "condition" in types(generate("If you can find the invoice, email it to me"))
+
+
+def test_getting_a_text_is_an_sms_and_the_mail_channel_named_first_is_where_it_goes() -> None:
+    assert "sms" in tools(generate("for every class tomorrow, each student gets a text"))
+    assert "email" in tools(generate("把本周的销售数据整理成周报，邮件发我"))
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "水费通知每季度发到我邮箱，把金额填到飞书表格里",
+        "When the gas bill arrives by email, copy the total into my Airtable budget",
+    ],
+)
+def test_a_value_copied_out_of_a_document_is_extracted(prompt: str) -> None:
+    wf = generate(prompt)
+    assert any(isinstance(n, LLMNode) for n in wf.nodes)
+
+
+def test_a_service_named_after_the_loop_marker_is_what_the_fetch_calls() -> None:
+    wf = generate("pull the changed files of each merged PR from GitHub and summarize them")
+    (api,) = [n for n in wf.nodes if n.type == "api"]
+    assert "api.github.com" in api.config.url
+
+
+@pytest.mark.parametrize(
+    ("prompt", "source"),
+    [
+        (
+            "if anyone in our Discord server asks about pricing, answer from the pricing "
+            "sheet, otherwise ping the team on Slack",
+            "discord",
+        ),
+        (
+            "when a customer writes to our WeChat account about returns, reply from the "
+            "returns policy, but anything about a damaged parcel goes to support by email",
+            "wechat",
+        ),
+    ],
+)
+def test_where_the_asker_is_starts_the_run(prompt: str, source: str) -> None:
+    wf = generate(prompt)
+    (inp,) = [n for n in wf.nodes if isinstance(n, InputNode)]
+    assert inp.config.input_type == source
+    assert "condition" in types(wf)

@@ -73,19 +73,28 @@ _READ_VERB = re.compile(
     r"(?i)(?<![a-z])(?:pull|get|fetch|read|grab|list|load|query|collect|find|search)\w*|[\u4e00-\u9fff]"
 )
 _MAKE_ZH = re.compile(r"(?:建|创建|新建|开|提)(?:一个|一张|个|张)?\s*$")
-_LOOKUP_VERB = re.compile(r"^(?:根据|基于|依据|参考|检索|查询|查阅|查|搜索|从|用|在)\s*")
+_LOOKUP_VERB = re.compile(
+    r"^(?:根据|基于|依据|参考|检索|查询|查阅|查|搜索|从|用|在|按照?|对照|翻阅|翻看|翻)\s*"
+)
 _STORAGE_TOOLS = frozenset({"google_sheets", "notion", "database", "jira", "calendar"})
 _SOURCE_BEFORE = re.compile(
     r"(?i)(?:(?<![a-z])(?:from|incoming|received|inbound)(?![a-z])|收到|来自|从)[^,，。;；]{0,8}$|新的?$"
 )
 _SOURCE_AFTER = re.compile(
-    r"^\s*(?:的|里的|中的|里收到|收件|inbox|messages?\b|threads?\b|群消息|消息)", re.IGNORECASE
+    r"^\s*(?:的|里的|中的|里收到|收件|inbox|messages?\b|threads?\b|群消息|消息"
+    # "someone in the Telegram group asks …": where the asker is, so where runs start
+    r"|(?:group|channel|chat|server|workspace|account)s?\s+(?:asks?|posts?|messages?|writes?|"
+    r"says?|mentions?|reports?|requests?)\b)",
+    re.IGNORECASE,
 )
 _SEND_VERB_BEFORE = re.compile(
     r"(?i)(?:(?<![a-z])(?:send|post|notify|alert|ping|push|forward|share|deliver|publish)\w*"
     r"(?:\W+\w+){0,3}\W+$|(?:发送?|推送|通知|提醒|转发|转交|转|同步)(?:到|至|给)?[^，,。]{0,4}$)"
 )
-_CHANNEL_AFTER_ZH = re.compile(r"^.{0,4}?(?:通知|提醒|告警|推送|发送|发给|群|消息)")
+# "邮件发他", "微信发我": the channel first, then to whom it goes
+_CHANNEL_AFTER_ZH = re.compile(
+    r"^.{0,4}?(?:通知|提醒|告警|推送|发送|发给|群|消息)|^\s*发(?:他|她|我|给|出去|过去)"
+)
 _ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z0-9.-]+")
 _PHONE = re.compile(r"(?<!\d)(?:\+?\d{1,3}[\s-]?)?1[3-9]\d{9}(?!\d)|\+\d{8,15}")
 _LABEL_LIST = re.compile(
@@ -233,7 +242,9 @@ def _is_sink(text: str, start: int, end: int, name: str) -> bool:
     if name == "email" and re.match(r"(?i)\s*(?:please\s+)?send(?![a-z])", text[:start]):
         return True  # "send each subscriber a personalized email"
     if name == "email" and re.search(
-        r"(?i)(?<![a-z])gets?\s+(?:an?|the|our|their|his|her|my)\s+(?:[\w-]+\s+){0,2}$", before
+        r"(?i)(?<![a-z])(?:gets?|got|receives?|received)\s+(?:an?|the|our|their|his|her|my)\s+"
+        r"(?:[\w-]+\s+){0,2}$",
+        before,
     ):
         return True  # "warm leads get a follow-up email"
     if name == "email" and (

@@ -98,7 +98,11 @@ QUALIFIER = re.compile(
     r"(?:in|within|for)\s+(?:the\s+(?:last|past)\s+)?\d+\s+(?:days?|hours?|weeks?|months?)"
     # "anything marked delayed, …", "ones flagged as spam go …"
     r"|(?:anything|everything|any|those|ones|items?|entries|rows)\s+(?:that\s+(?:is|are)\s+)?"
-    r"(?:marked|flagged|labell?ed|tagged|rated|classified)\s+(?:as\s+)?[\w-]+)(?![A-Za-z]))"
+    r"(?:marked|flagged|labell?ed|tagged|rated|classified)\s+(?:as\s+)?[\w-]+"
+    # "anything about bullying should go to the principal": a topic picks the ones
+    r"|(?:anything|everything|any\s+(?:questions?|messages?|emails?|tickets?)|questions?|"
+    r"messages?|ones)\s+(?:about|regarding|mentioning|concerning|involving|related\s+to)\s+"
+    r"(?:the\s+|a\s+|an\s+)?[\w-]+)(?![A-Za-z]))"
 )
 DROP = rx(en("out"), en("ignore"), "掉", "排除")
 SELECTIVE = rx(
@@ -120,7 +124,8 @@ SELECTIVE = rx(
     "排名靠前",
 )
 HEAD = re.compile(
-    r"^\s*(?:(?:find|pick|select|filter|keep|take|identify|spot|catch)(?:\s+out)?\s+)?"
+    r"^\s*(?:(?:but|while|and)\s+)?(?:(?:find|pick|select|filter|keep|take|identify|spot|catch)"
+    r"(?:\s+out)?\s+)?"
     r"(?:(?:the|all|any|for|only)\s+)?(?:对于|凡是|如果是|是|找出|筛选出?|挑出|选出|其中)?",
     re.IGNORECASE,
 )

@@ -107,10 +107,13 @@ OTHERWISE = rx(
     "不满足(?:的话|时)?",
     "如果没有",
 )
-# Where a Chinese condition's predicate ends and its consequence starts.
+# Where a Chinese condition's predicate ends and its consequence starts. "一句鼓励的话",
+# "几句安慰的话": words counted by 句 are something said, not "if".
 ZH_THEN = re.compile(
-    r"(?<!通俗)(?<!白)(?<!简单)(?<!几句)(?<!一句)(?<!客套)(?<!好听)(?<!暖心)的话(?![术题筒费])|的时候|(?<=[\u4e00-\u9fff0-9%])(?<![及实同准临定按随暂平小当])时(?![间候刻效长段区代])"
-    r"|就|则|那么|便(?!宜|利|于)|立即|立刻|马上|即刻"
+    r"(?<!通俗)(?<!白)(?<!简单)(?<!几句)(?<!一句)(?<!客套)(?<!好听)(?<!暖心)"
+    r"(?<!句[\u4e00-\u9fff])(?<!句[\u4e00-\u9fff]{2})(?<!句[\u4e00-\u9fff]{3})"
+    r"(?<!句[\u4e00-\u9fff]{4})的话(?![术题筒费])|的时候|(?<=[\u4e00-\u9fff0-9%])(?<![及实同准临定按随暂平小当计])时(?![间候刻效长段区代])"
+    r"|就|则|那么|(?<![方顺随])便(?!宜|利|于)|立即|立刻|马上|即刻"
 )
 # Comparisons that make a predicate a threshold.
 COMPARATORS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -188,6 +191,8 @@ COMPARATORS: tuple[tuple[str, re.Pattern[str]], ...] = (
             "小于",
             "少于",
             "不足",
+            # "剩下不到 7 天的量" (not "找不到", "收不到": nothing found)
+            "(?<![找查搜看收听得办做买订拿])不到(?=\\s*\\d)",
             "跌破",
             "<",
         ),
@@ -234,6 +239,8 @@ TRIGGER_EVENT = rx(
     "留资",
     "预约",
     "退订",
+    # "群里有人发消息的话", "有人问…时": someone doing something starts the run
+    "有人(?:发|问|提|留言|评论|私信|@|艾特|咨询|投诉|反馈)",
     en(
         r"(?:joins?|onboards?|books?|subscribes?|unsubscribes?|checks?\s+out|places?\s+an?\s+order)"
     ),
@@ -245,7 +252,7 @@ TRIGGER_EVENT = rx(
 # Chinese measure words: "每一套房", "逐笔", "每个" (not 次 or 期: "每次" is every time)
 MEASURE = (
     "(?:个|条|篇|位|封|份|项|件|张|家|名|行|笔|套|台|只|间|栋|"
-    "辆|门|节|场|单|批|段|首|页|款|所|座|支|户|组)"
+    "辆|门|节|场|单|批|段|首|页|款|所|座|支|户|组|道|种|本|部|棵|株|盆|瓶)"
 )
 
 _TIME_UNITS_EN = (
@@ -343,11 +350,17 @@ RETRIEVAL = rx(
     "知识库",
     # a document is looked things up in only when the prompt says so ("根据产品文档回答"),
     # not when it is the input ("把需求文档拆解成任务")
-    "(?:根据|基于|依据|参考|检索|查询|查阅|查|搜索|从|用|在|对照|按照?)"
+    # ("用 AI 归类知识点": the model does the step, nothing is looked up)
+    "(?:根据|基于|依据|参考|检索|查询|查阅|查|搜索|从|用(?!\\s*(?:AI|ai|GPT|gpt|LLM|llm|大?模型))|在|对照|按照?)"
     "[\u4e00-\u9fffA-Za-z ]{0,12}?"
     "(?:文档|手册|说明书|指南|制度|规范|政策文件|资料|条文|条款库?|法规|法条|章程|目录|价目表|"
     "评分标准|信息表|文献库|汇编|须知|指引|细则|守则|白皮书|百科|知识点|题库|案例库|话术库|模板库?|"
     "FAQ|faq|Q&A)",
+    # "根据年度报告，回答…", "按会员协议自动答", "根据项目 README 写回复": a document the answer
+    # follows (nothing is made in between: "根据数据生成报告" makes the report)
+    "(?:根据|基于|依据|参考|按照?|对照|翻(?!译|成))[^，,。；;生写做整汇出形制输]{0,12}?"
+    "(?:报告|年报|协议|合同|README|readme|Readme|尺码表|对照表|参数表|规格表)",
+    "(?:翻|翻阅|翻看)[^，,。；;]{0,10}?(?:文档|制度|手册|资料)",
     # "using the benefits PDF", "from our course catalog": a reference to answer from
     en(
         r"(?:using|based\s+on|from|according\s+to|per)\s+(?:the\s+|our\s+|a\s+|this\s+)?"
@@ -357,9 +370,17 @@ RETRIEVAL = rx(
     # a reference the step follows is looked up, the user does not paste it each run
     en(
         r"(?:using|against|based\s+on|from|according\s+to|per|following)\s+"
-        r"(?:the\s+|our\s+|my\s+|a\s+|this\s+)(?:[\w-]+\s+){0,2}"
-        r"(?:rubrics?|playbooks?|guides?|info(?:rmation)?\s+sheets?|fact\s+sheets?|"
-        r"polic(?:y|ies)\s+docs?|docs?|templates?\s+library|clause\s+library)"
+        r"(?:the\s+|our\s+|my\s+|a\s+|this\s+)(?:[\w'’-]+\s+){0,3}"
+        r"(?:rubrics?|playbooks?|guides?|guidelines|info(?:rmation)?\s+(?:sheets?|packs?)|"
+        r"fact\s+sheets?|polic(?:y|ies)\s+docs?|docs?|templates?\s+library|clause\s+library|"
+        r"(?:welcome|press|media|event|onboarding)\s+(?:packs?|kits?))"
+    ),
+    # "using our past proposals and impact reports, draft …": earlier documents written
+    # from, not data handed in with the run
+    en(
+        r"(?:using|based\s+on|drawing\s+on|from)\s+(?:our|my)\s+(?:past|previous|old|earlier|"
+        r"annual|last\s+year'?s)\s+(?:[\w-]+\s+){0,4}?(?:reports?|proposals?|papers?|essays?|"
+        r"articles?|posts?|decks?|briefs?)"
     ),
     en(r"(?:pdf|document|paper|file)\s+library"),
     "(?:文档|手册|资料)(?:库|中心)",
@@ -577,6 +598,14 @@ LLM_OPS: tuple[tuple[str, re.Pattern[str]], ...] = (
             en(r"find\s+(?:the\s+)?(?:key|main|important)"),
             "提取",
             "抽取",
+            # "把金额抄到表格里", "copy the total into the sheet": a value read out of a
+            # document (a bill, an email) is extracted first
+            "(?:金额|数字|日期|单号|字段|要点|信息)(?:都)?(?:抄|填|誊)(?:到|进|在|入)",
+            en(
+                r"(?:copy|jot|write\s+down|log)\s+(?:the\s+|each\s+|its\s+|their\s+)?"
+                r"(?:amounts?|totals?|due\s+dates?|figures|numbers|details|key\s+fields)\s+"
+                r"(?:in)?to"
+            ),
             "拆解",
             "拆分",
             "分解",
@@ -778,6 +807,12 @@ LLM_OPS: tuple[tuple[str, re.Pattern[str]], ...] = (
                 r"stor(?:y|ies)|lyrics|scripts?|pitch(?:es)?|tutor\w*|coach\w*"
             ),
             "扩写|续写|缩写|仿写|起名|取名|写诗|对联|祝福语|回帖|答题|解题|出卷|组卷|批注|配文|摘录|改进|优化",
+            # words made up to encourage: "一句鼓励的话", "每日金句", "a motivational quote"
+            "(?:一|几|两|三)句[\u4e00-\u9fff]{0,6}的话|金句|励志|打气|鸡汤",
+            en(
+                r"(?:encouraging|motivational|inspirational|inspiring|uplifting|cheerful)\s+"
+                r"(?:\w+\s+)?(?:words?|quotes?|messages?|notes?|lines?|thoughts?)"
+            ),
             "撰写",
             "写",
             "生成",
@@ -855,6 +890,8 @@ TOOLS: tuple[tuple[str, re.Pattern[str]], ...] = (
                 r"short|quick|friendly|brief)\s+texts?"
             ),
             en(r"(?:via|by|over)\s+text"),
+            # "the client got a text reminding them", "each guest gets a text"
+            en(r"(?:gets?|got|getting|receives?|received|receiving)\s+a\s+text"),
             en(r"twilio|aliyun\s+sms"),
             "短信",
         ),

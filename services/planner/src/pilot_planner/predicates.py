@@ -403,6 +403,14 @@ _KIND_ZH = re.compile(
     r"^\s*[\u4e00-\u9fffA-Za-z]{0,6}?(?:是|属于|关于|涉及)(?!否|不是|不)"
     r"(?P<l>[\u4e00-\u9fffA-Za-z]{1,6}?)(?:类|相关|方面)?(?:的(?:问题|话|情况)?|问题)?\s*$"
 )
+# "the tracking API says it's out for delivery", "it says delivered": what a source
+# reports, said as its verdict
+_SAYS_EN = re.compile(
+    r"(?i)^\s*(?:it|this|that|they|the\s+[\w-]+(?:\s+[\w-]+){0,3})\s+"
+    r"(?:says?|shows?|reads?|reports?|returns?|comes\s+back(?:\s+as)?)\s+(?:that\s+)?"
+    r"(?:(?:my|the|our|it|its|this)\s+(?:[\w-]+\s+){0,2}?(?:is|are|was|has\s+been)\s+|it'?s\s+)?"
+    r"(?!not\b|no\b)(?:an?\s+)?(?P<l>[a-z][\w-]*(?:\s+[a-z][\w-]*){0,2})\s*[.!]?\s*$"
+)
 _NOT_KIND = re.compile(r"(?i)^(?:done|ready|true|false|ok|okay|empty|new|there|it|one)$")
 
 
@@ -411,10 +419,12 @@ def kind_label(text: str) -> str | None:
     None when the test is about something else (a number, a state, whether it exists)."""
     if has_comparison(text) or NOT_FOUND.search(text):
         return None
-    m = _KIND_EN.match(text) or _KIND_ZH.match(text)
+    m = _KIND_EN.match(text) or _SAYS_EN.match(text) or _KIND_ZH.match(text)
     if m is None or _NOT_KIND.match(m.group("l")):
         return None
-    slug = re.sub(r"[^\w]+", "_", m.group("l").strip().lower()).strip("_")
+    # "if it says delivered just text me": the adverb belongs to what is done
+    label = re.sub(r"(?i)\s+(?:just|then|only|simply|please|also)$", "", m.group("l").strip())
+    slug = re.sub(r"[^\w]+", "_", label.lower()).strip("_")
     return slug or None
 
 

@@ -35,6 +35,7 @@ from .clause_parts import (
     split_condition,
 )
 from .clauses import Clause, blank_opaque, split_clauses
+from .courtesy import drop_courtesy
 from .entities import extract_entities, values
 from .lexicon import (
     AGGREGATE,
@@ -47,6 +48,7 @@ from .lexicon import (
     SCHEDULE,
     SENTENCE_END,
 )
+from .numerals import digits
 from .plan import Branch, Item, Loop, Plan
 from .predicates import (
     CONCEPTS,
@@ -156,6 +158,16 @@ _CHANGE = re.compile(
 _LEVEL = re.compile(
     r"(?i)\s*(?:high|low|critical|severe|major|minor|urgent|bad|poor|big|large|small|p[0-3])"
     r"(?![a-z])|\s*(?:高|低|严重|紧急|重要|差|大)"
+)
+
+
+# A clause that starts by naming the data a step uses ("参考天气预报", "based on the
+# forecast"): what it fetches feeds the step before it.
+_USES_DATA = re.compile(
+    r"(?i)^[\s,，]*(?:(?:并|再|同时|and|then)\s*)?"
+    r"(?:参考|根据|基于|结合|依据|依照|按照|对照|"
+    r"(?:(?:based|depending)\s+on|using|given|according\s+to|referring\s+to|in\s+light\s+of|"
+    r"with\s+(?:the\s+)?help\s+of|drawing\s+on|taking)(?![a-z]))"
 )
 
 
@@ -495,8 +507,25 @@ class _Reader:
         self.model_only(self.prompt[offset : offset + len(text)], offset, found.actions)
         if self.selective(text, found.actions):
             return
+        if self.source_of_step(text, found.actions):
+            return
         self.add(found.actions)
         self.routers(found.actions)
+
+    def source_of_step(self, text: str, actions: list[Action]) -> bool:
+        """ "规划三天的京都行程，参考天气预报", "draft the plan, based on the forecast": a
+        clause that only names the data the step before it uses is read before that step
+        (a person draws the weather call first, then the planning that reads it)."""
+        if not actions or not _USES_DATA.match(text):
+            return False
+        if not all(a.kind in ("api", "knowledge") or a.params.get("read") for a in actions):
+            return False
+        items = self.top.items
+        if not items or not isinstance(items[-1], Action) or items[-1].kind != "llm":
+            return False
+        at = len(items) - 1
+        items[at:at] = actions
+        return True
 
     def routers(self, actions: list[Action]) -> None:
         """A classification into listed labels routes by them ("classify each as positive
@@ -621,7 +650,9 @@ class _Reader:
             and not rest.strip(" ,，")
             and self.more_in_sentence(offset, len(text))
         )
-        if not (alone or detect(rest, rest_at).actions or DISPOSITION.search(rest)):
+        # "答不上来的让他去找 HR": what to do when there is no answer is a reply of its own
+        referred = predicate.kind == "not_found" and bool(rest.strip(" ,，的"))
+        if not (alone or referred or detect(rest, rest_at).actions or DISPOSITION.search(rest)):
             return False
         branch = self.last_branch()
         if (
@@ -684,6 +715,8 @@ class _Reader:
             return None, 0
         branch = self.last_branch()
         routing = branch is not None and branch.predicate.kind == "concept"
+        if not routing and LOOP.search(head[m.end() :]):
+            return None, 0  # "问卷的开放题逐条做情感分析": the items are gone through, not routed
         if not routing:
             end = SENTENCE_END.search(self.masked, offset)
             later = self.masked[offset + len(head) : end.start() if end else None]
@@ -764,6 +797,14 @@ class _Reader:
             if ((a.kind == "api" and a.params["call"].is_list) or a.params.get("read"))
             and not same_action(a, before)
         ]
+        # "fetch the diff of each open PR from GitHub": the service is named after the
+        # marker; the fetch before it calls that service, not an unnamed URL
+        named = [
+            a for a in whole if a.kind == "api" and "api_url" not in a.params["call"].input_fields
+        ]
+        for a in before:
+            if a.kind == "api" and "api_url" in a.params["call"].input_fields and named:
+                a.params["call"] = named[0].params["call"]
         self.add(before)
         noun = noun_after(text[marker.end() :])
         before_marker = re.search(
@@ -980,4 +1021,5 @@ def tier_label(p: Predicate) -> str:
 
 
 def read_plan(prompt: str) -> Plan:
-    return _Reader(prompt).read()
+    # numbers in words ("一千块以上", "three stars or less") are read as the digits they are
+    return _Reader(digits(drop_courtesy(prompt))).read()
