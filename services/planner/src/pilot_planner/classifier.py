@@ -87,11 +87,19 @@ class IntentModel:
         return best, probs[best]
 
 
-@cache
-def load_model() -> IntentModel | None:
-    """The shipped model, or None when it has not been trained (rules alone then)."""
+def shipped_model(name: str) -> dict[str, Any] | None:
+    """A model file shipped in `pilot_planner/models`, parsed; None when it has not been
+    trained (the rules work alone then)."""
     try:
-        raw = resources.files("pilot_planner.models").joinpath(MODEL_FILE).read_text("utf-8")
+        raw = resources.files("pilot_planner.models").joinpath(name).read_text("utf-8")
     except (FileNotFoundError, ModuleNotFoundError):
         return None
-    return IntentModel.from_dict(json.loads(raw))
+    data: dict[str, Any] = json.loads(raw)
+    return data
+
+
+@cache
+def load_model() -> IntentModel | None:
+    """The shipped intent model, or None."""
+    data = shipped_model(MODEL_FILE)
+    return None if data is None else IntentModel.from_dict(data)

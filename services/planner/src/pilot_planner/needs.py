@@ -13,16 +13,14 @@ confident prediction the rules missed was mostly right (`tests/eval/README.md`).
 
 from __future__ import annotations
 
-import json
 import math
 from collections import Counter
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from .actions import Action
-from .classifier import features
+from .classifier import features, shipped_model
 from .plan import Branch, Item, Loop, Plan
 
 MODEL_FILE = "needs.json"
@@ -61,12 +59,9 @@ class NeedsModel:
 
 @cache
 def load_needs() -> NeedsModel | None:
-    """The shipped model, or None when it has not been trained (rules alone then)."""
-    try:
-        raw = resources.files("pilot_planner.models").joinpath(MODEL_FILE).read_text("utf-8")
-    except (FileNotFoundError, ModuleNotFoundError):
-        return None
-    return NeedsModel.from_dict(json.loads(raw))
+    """The shipped needs model, or None."""
+    data = shipped_model(MODEL_FILE)
+    return None if data is None else NeedsModel.from_dict(data)
 
 
 def _asks_an_llm(plan: Plan) -> bool:
