@@ -26,10 +26,11 @@ install: .venv/.installed
 up: install  ## start πlot on its embedded defaults (NATS, store, every service)
 	$(RUN) pilot up --port $(PORT) --data-dir $(DATA_DIR)
 
-# Tests run in TEST_WORKERS processes (pytest-xdist), whole files to a worker: each worker
-# starts its own nats-server and store. Files are handed out in collection order, which
-# puts the `slow` ones first (tests/conftest.py): started last, one would run on alone.
-TEST_WORKERS ?= 2
+# TEST_WORKERS=2 runs the files in 2 processes (pytest-xdist), whole files to a worker, each
+# with its own nats-server and store; files go out in collection order, `slow` ones first
+# (tests/conftest.py). The default is 0 (one process): with workers, two servers can be
+# handed the same free port (pilot.embedded.free_port), and a test then talks to the wrong one.
+TEST_WORKERS ?= 0
 
 test: install  ## every test: unit, integration (real NATS + store), end to end
 	$(RUN) pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
